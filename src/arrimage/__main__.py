@@ -1,0 +1,3 @@
+from arrimage.cli import main
+
+main()
