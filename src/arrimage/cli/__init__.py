@@ -1,0 +1,60 @@
+"""The ``arrimage`` command. Messages follow ``LANG`` (French unless it names English)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from arrimage import __version__
+from arrimage.cli import apps as apps_commands
+from arrimage.cli import automations as automation_commands
+from arrimage.cli import runs as run_commands
+from arrimage.cli import serve as serve_commands
+from arrimage.cli.common import STATE
+from arrimage.engine.errors import ArrimageError
+from arrimage.i18n import _, locale_from_environment, set_locale
+
+set_locale(locale_from_environment())
+
+app = typer.Typer(
+    name="arrimage",
+    help=_("Automations that connect Cyberimpact to your forms, online stores and CRM."),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(automation_commands.app, name="automations")
+app.add_typer(run_commands.runs_app, name="runs")
+app.add_typer(apps_commands.app, name="apps")
+app.command("serve", help=_("Run the web app, the webhook intake, the scheduler and workers in one process."))(serve_commands.serve)
+app.command("worker", help=_("Run queue workers only (to scale out with PostgreSQL and Redis)."))(serve_commands.worker)
+app.command("run", help=_("Run an automation file once on an event file, without the queue, to test it."))(run_commands.run_file)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"arrimage {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=_("Data folder (default: ARRIMAGE_DATA_DIR or ./data).")),
+    database_url: Optional[str] = typer.Option(None, "--database-url", help=_("Database URL (default: SQLite in the data folder).")),
+    queue_url: Optional[str] = typer.Option(None, "--queue-url", help=_("Queue URL, such as redis://127.0.0.1:6379/0 (default: SQLite).")),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help=_("Show the version and exit.")),
+) -> None:
+    overrides = {"data_dir": data_dir, "database_url": database_url, "queue_url": queue_url}
+    STATE.overrides = {key: value for key, value in overrides.items() if value is not None}
+
+
+def main() -> None:
+    """Entry point of the ``arrimage`` command."""
+    try:
+        app()
+    except ArrimageError as error:
+        typer.echo(str(error), err=True)
+        sys.exit(1)

@@ -1,0 +1,127 @@
+"""``arrimage automations``: import, export, list, enable and disable automations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from arrimage.catalogue import webhook_url
+from arrimage.cli.common import print_json, runtime
+from arrimage.engine.errors import DocumentError
+from arrimage.i18n import _
+
+app = typer.Typer(help=_("Manage automations."), no_args_is_help=True)
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    """Read an automation from a YAML or JSON file; exit with a clear message if unreadable."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        typer.echo(_("File not found: {path}.", path=path), err=True)
+        raise typer.Exit(2)
+    except yaml.YAMLError as error:
+        typer.echo(_("{path} is not valid YAML: {problem}", path=path, problem=error), err=True)
+        raise typer.Exit(2)
+    if not isinstance(data, dict):
+        typer.echo(_("{path} must contain one automation (a mapping with name, trigger and steps).", path=path), err=True)
+        raise typer.Exit(2)
+    return data
+
+
+def report_document_error(path: Path, error: DocumentError) -> None:
+    """Print every problem of an invalid document."""
+    typer.echo(_("{path}: the automation is invalid:", path=path), err=True)
+    for issue in error.issues:
+        typer.echo(f"  - {issue.render()}", err=True)
+
+
+@app.command("import", help=_("Import automations from YAML files (a new version if the id exists)."))
+def import_automations(
+    files: list[Path] = typer.Argument(..., help=_("YAML files, one automation each.")),
+    enable: bool = typer.Option(False, "--enable", help=_("Turn the automations on after importing.")),
+    as_json: bool = typer.Option(False, "--json", help=_("Print JSON.")),
+) -> None:
+    rt = runtime()
+    results = []
+    failed = False
+    for path in files:
+        data = read_document(path)
+        try:
+            summary = rt.automations.save(data)
+        except DocumentError as error:
+            report_document_error(path, error)
+            failed = True
+            continue
+        if enable:
+            summary.update(rt.automations.set_enabled(summary["id"], True))
+        summary["webhook_url"] = webhook_url(rt, summary["id"])
+        summary.pop("document", None)
+        results.append(summary)
+        if not as_json:
+            if summary["created"]:
+                message = _("Imported {name} as {id} (version {version}).", **summary)
+            elif summary["new_version"]:
+                message = _("Updated {name} ({id}): version {version}.", **summary)
+            else:
+                message = _("{name} ({id}) is unchanged (version {version}).", **summary)
+            typer.echo(message)
+            if summary["webhook_url"]:
+                typer.echo("  " + _("Webhook URL: {url}", url=summary["webhook_url"]))
+    if as_json:
+        print_json(results)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("export", help=_("Print an automation's current document as YAML."))
+def export_automation(
+    automation_id: str = typer.Argument(..., help=_("Automation id.")),
+    output: Path | None = typer.Option(None, "--output", "-o", help=_("Write to this file instead.")),
+) -> None:
+    document = runtime().automations.document(automation_id)
+    text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(_("Wrote {path}.", path=output))
+    else:
+        typer.echo(text, nl=False)
+
+
+@app.command("list", help=_("List automations."))
+def list_automations(as_json: bool = typer.Option(False, "--json", help=_("Print JSON."))) -> None:
+    automations = runtime().automations.list()
+    if as_json:
+        print_json(automations)
+        return
+    if not automations:
+        typer.echo(_("No automations yet. Import one with: arrimage automations import FILE.yaml"))
+        return
+    table = Table(_("Id"), _("Name"), _("Trigger"), _("State"), _("Version"), _("Last run"))
+    for automation in automations:
+        state = _("on") if automation["enabled"] else _("off")
+        last = f"{automation.get('last_run_status') or '-'} {automation.get('last_run_at') or ''}".strip()
+        trigger = f"{automation['trigger']['app']}.{automation['trigger']['event']}"
+        table.add_row(automation["id"], automation["name"], trigger, state, str(automation["version"]), last)
+    Console().print(table)
+
+
+@app.command("enable", help=_("Turn an automation on."))
+def enable(automation_id: str = typer.Argument(..., help=_("Automation id."))) -> None:
+    rt = runtime()
+    summary = rt.automations.set_enabled(automation_id, True)
+    typer.echo(_("{name} ({id}) is on.", **summary))
+    url = webhook_url(rt, automation_id)
+    if url:
+        typer.echo("  " + _("Webhook URL: {url}", url=url))
+
+
+@app.command("disable", help=_("Turn an automation off."))
+def disable(automation_id: str = typer.Argument(..., help=_("Automation id."))) -> None:
+    summary = runtime().automations.set_enabled(automation_id, False)
+    typer.echo(_("{name} ({id}) is off.", **summary))

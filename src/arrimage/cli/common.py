@@ -1,0 +1,47 @@
+"""What the commands share: settings with command-line overrides, the runtime, output."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import typer
+
+from arrimage.config import ConfigurationError, Settings
+from arrimage.logs import configure_logging
+from arrimage.runtime import Runtime
+
+
+@dataclass
+class _State:
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+STATE = _State()
+
+
+def settings(**extra: Any) -> Settings:
+    """Return the settings from the environment, with the command's flags on top."""
+    values = {**STATE.overrides, **{key: value for key, value in extra.items() if value is not None}}
+    try:
+        return Settings(**values)
+    except ConfigurationError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from error
+
+
+def runtime(**extra: Any) -> Runtime:
+    """Return a runtime for a short command (migrations applied, no threads started)."""
+    current = settings(**extra)
+    configure_logging("WARNING")
+    try:
+        return Runtime(current)
+    except ConfigurationError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from error
+
+
+def print_json(value: Any) -> None:
+    """Print ``value`` as indented JSON (UTF-8, not escaped)."""
+    typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))

@@ -1,0 +1,72 @@
+"""What a connector's functions receive: the request, the connection and the step's context."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+
+@dataclass(frozen=True)
+class ConnectionData:
+    """A connection as connectors see it: configuration plus decrypted secrets."""
+
+    id: str
+    app: str
+    name: str
+    config: dict[str, Any]
+    secrets: dict[str, Any]
+
+    def value(self, key: str) -> Any:
+        """Return a secret or configuration value, secrets first; None if absent."""
+        if key in self.secrets:
+            return self.secrets[key]
+        return self.config.get(key)
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """A webhook delivery as received: raw body bytes (for signatures) and lower-case headers."""
+
+    body: bytes
+    headers: dict[str, str]
+    query: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def content_type(self) -> str:
+        """Return the media type without parameters, lower-case (``application/json``)."""
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+@dataclass
+class TriggerContext:
+    """What a trigger's ``parse`` or ``poll`` receives."""
+
+    automation_id: str
+    options: dict[str, Any]
+    connection: ConnectionData | None
+    http: httpx.Client | None = None
+    logger: logging.LoggerAdapter[logging.Logger] | None = None
+
+
+@dataclass
+class StepContext:
+    """What an action's or search's ``perform`` receives besides its mapped input."""
+
+    automation_id: str
+    run_id: str
+    step_id: str
+    attempt: int
+    connection: ConnectionData | None
+    http: httpx.Client
+    timeout_seconds: float
+    logger: logging.LoggerAdapter[logging.Logger]
+    # Warnings the step wants shown on its record (e.g. a value left out).
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def idempotency_key(self) -> str:
+        """Return a key stable across retries of this step, for apps that de-duplicate writes."""
+        return f"arrimage-{self.run_id}-{self.step_id}"

@@ -1,0 +1,1 @@
+"""The engine: automation documents, templates, conditions, event intake and the run executor."""

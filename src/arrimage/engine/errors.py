@@ -1,0 +1,193 @@
+"""Errors of the engine and of the steps it runs.
+
+::
+
+    ArrimageError
+    ├── DocumentError            an automation document is invalid (lists every issue)
+    ├── NotFoundError            an automation, run, event or connection id does not exist
+    ├── ConflictError            the request contradicts the stored state (e.g. a used connection)
+    ├── WebhookRejectedError     a webhook delivery is refused (carries the HTTP status)
+    └── StepError                a step failed; the run records it
+        ├── TransientStepError   may succeed later: retried with back-off
+        │   ├── StepTimeoutError
+        │   ├── ConnectError
+        │   ├── RateLimitedError (carries retry_after)
+        │   └── ServerError      (5xx)
+        └── PermanentStepError   fails the step at once with the app's reason
+            ├── TemplateError    a mapping could not be evaluated
+            ├── InvalidInputError
+            ├── AuthenticationError
+            └── AppRejectedError (4xx)
+
+Every message that reaches a user is a :class:`~arrimage.i18n.LazyText`, rendered in the
+reader's language; ``str(error)`` renders it in the current locale.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arrimage.i18n import LazyText, _l
+
+
+class ArrimageError(Exception):
+    """Base class of Arrimage's own errors; ``message`` is rendered for the user."""
+
+    code = "error"
+
+    def __init__(self, message: LazyText | str, **details: Any) -> None:
+        self.message = message if isinstance(message, LazyText) else LazyText(message)
+        self.details = details
+        super().__init__(self.message.render("en"))
+
+    def __str__(self) -> str:
+        return self.message.render()
+
+    def to_record(self) -> dict[str, Any]:
+        """Return a JSON-ready description for storage: code, message in every language."""
+        return {"code": self.code, "message": self.message.as_dict(), **self.details}
+
+
+class DocumentIssue:
+    """One problem in an automation document, located by step id and field."""
+
+    def __init__(self, location: str, message: LazyText) -> None:
+        self.location = location
+        self.message = message
+
+    def render(self, locale: str | None = None) -> str:
+        return f"{self.location}: {self.message.render(locale)}"
+
+    def to_record(self) -> dict[str, Any]:
+        return {"location": self.location, "message": self.message.as_dict()}
+
+
+class DocumentError(ArrimageError):
+    """An automation document is invalid; ``issues`` locates each problem."""
+
+    code = "invalid_document"
+
+    def __init__(self, issues: list[DocumentIssue]) -> None:
+        self.issues = issues
+        text = "\n".join(issue.render("en") for issue in issues)
+        super().__init__(_l("The automation is invalid:\n{issues}", issues=_IssueList(issues)))
+        self.args = (text,)
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message.as_dict(),
+            "issues": [issue.to_record() for issue in self.issues],
+        }
+
+
+class _IssueList(LazyText):
+    """The issues of a :class:`DocumentError` as a rendered bullet list."""
+
+    def __init__(self, issues: list[DocumentIssue]) -> None:
+        super().__init__("")
+        self.issues = issues
+
+    def render(self, locale: str | None = None) -> str:
+        return "\n".join(f"- {issue.render(locale)}" for issue in self.issues)
+
+
+class NotFoundError(ArrimageError):
+    """A stored record does not exist."""
+
+    code = "not_found"
+
+
+class ConflictError(ArrimageError):
+    """The request contradicts the stored state."""
+
+    code = "conflict"
+
+
+class StepError(ArrimageError):
+    """A step failed. ``transient`` says whether trying again may succeed."""
+
+    code = "step_failed"
+    transient = False
+
+    def __init__(
+        self,
+        message: LazyText | str,
+        *,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+        **details: Any,
+    ) -> None:
+        super().__init__(message, **details)
+        self.status_code = status_code
+        self.retry_after = retry_after
+
+    def to_record(self) -> dict[str, Any]:
+        record = super().to_record()
+        record["transient"] = self.transient
+        if self.status_code is not None:
+            record["status_code"] = self.status_code
+        if self.retry_after is not None:
+            record["retry_after"] = self.retry_after
+        return record
+
+
+class TransientStepError(StepError):
+    """A failure that may pass: timeouts, lost connections, rate limits, server errors."""
+
+    code = "transient_error"
+    transient = True
+
+
+class StepTimeoutError(TransientStepError):
+    code = "timeout"
+
+
+class ConnectError(TransientStepError):
+    code = "connect_error"
+
+
+class RateLimitedError(TransientStepError):
+    """The app asked to slow down; ``retry_after`` is in seconds when it said how long."""
+
+    code = "rate_limited"
+
+
+class ServerError(TransientStepError):
+    code = "server_error"
+
+
+class PermanentStepError(StepError):
+    """A failure that trying again will not fix: the input or the configuration must change."""
+
+    code = "permanent_error"
+
+
+class TemplateError(PermanentStepError):
+    """A mapping template has a syntax error or refers to a missing value."""
+
+    code = "template_error"
+
+
+class InvalidInputError(PermanentStepError):
+    code = "invalid_input"
+
+
+class AuthenticationError(PermanentStepError):
+    code = "authentication_failed"
+
+
+class AppRejectedError(PermanentStepError):
+    """The app answered with a client error (4xx) other than authentication or throttling."""
+
+    code = "app_rejected"
+
+
+class WebhookRejectedError(ArrimageError):
+    """A webhook delivery is refused; ``status_code`` is the HTTP answer (400, 401, 404, 413, 415)."""
+
+    code = "webhook_rejected"
+
+    def __init__(self, status_code: int, message: LazyText | str, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.status_code = status_code

@@ -1,0 +1,333 @@
+"""The run executor: walks an automation's steps for one event and records each step.
+
+Contract with the recorder: :meth:`Recorder.save_step` commits the step's record before the
+next step starts. A run executed again (after a crash, a retry or a replay) skips every step
+recorded as succeeded, reusing its output, so a write that succeeded is never repeated. A path
+step's record keeps the branch it chose, so a resumed run takes the same branch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+import httpx
+
+from arrimage.connectors.context import ConnectionData, StepContext
+from arrimage.connectors.declaration import App, OperationKind
+from arrimage.engine import conditions as cond
+from arrimage.engine.document import (
+    ActionStep,
+    AutomationDocument,
+    Condition,
+    FilterStep,
+    PathStep,
+    SearchStep,
+)
+from arrimage.engine.errors import (
+    ArrimageError,
+    InvalidInputError,
+    PermanentStepError,
+    StepError,
+    TransientStepError,
+)
+from arrimage.engine.records import RunOutcome, RunStatus, StepRecord, StepStatus
+from arrimage.engine.retry import retry_delay
+from arrimage.engine.templates import TemplateRenderer
+from arrimage.i18n import _l
+from arrimage.logs import ContextAdapter
+
+logger = logging.getLogger(__name__)
+
+AnyStep = ActionStep | SearchStep | FilterStep | PathStep
+ConnectionResolver = Callable[[str, str], ConnectionData]
+
+
+class Recorder(Protocol):
+    """Where the executor writes step records (the database, or memory for a test run)."""
+
+    def save_step(self, record: StepRecord) -> None:
+        """Store ``record`` durably before returning; replace an earlier record of the step."""
+
+
+@dataclass
+class RunPlan:
+    """Everything the executor needs for one pass over a run."""
+
+    run_id: str
+    automation_id: str
+    document: AutomationDocument
+    trigger_output: dict[str, Any]
+    event: dict[str, Any]
+    records: dict[str, StepRecord] = field(default_factory=dict)
+
+
+@dataclass
+class RetryPolicy:
+    max_attempts: int = 5
+    base_seconds: float = 2.0
+    max_seconds: float = 300.0
+
+
+class _Stop(Exception):
+    """Ends the walk over the steps with an outcome."""
+
+    def __init__(self, outcome: RunOutcome) -> None:
+        self.outcome = outcome
+
+
+class Executor:
+    """Runs automations' steps; one executor serves every worker thread of a process."""
+
+    def __init__(
+        self,
+        *,
+        apps: dict[str, App],
+        renderer: TemplateRenderer,
+        resolve_connection: ConnectionResolver,
+        http: httpx.Client,
+        retry: RetryPolicy,
+        timeout_seconds: float = 30.0,
+    ) -> None:
+        self.apps = apps
+        self.renderer = renderer
+        self.resolve_connection = resolve_connection
+        self.http = http
+        self.retry = retry
+        self.timeout_seconds = timeout_seconds
+
+    def execute(self, plan: RunPlan, recorder: Recorder) -> RunOutcome:
+        """Run every step not yet succeeded, in order, and return how the run ended."""
+        walk = _Walk(plan, recorder, self)
+        try:
+            walk.run_steps(plan.document.steps)
+        except _Stop as stop:
+            return stop.outcome
+        return RunOutcome(RunStatus.SUCCEEDED)
+
+
+class _Walk:
+    """One pass over a run's steps."""
+
+    def __init__(self, plan: RunPlan, recorder: Recorder, executor: Executor) -> None:
+        self.plan = plan
+        self.recorder = recorder
+        self.executor = executor
+        self.outputs: dict[str, Any] = {
+            step_id: record.output
+            for step_id, record in plan.records.items()
+            if record.status is StepStatus.SUCCEEDED and step_id != "trigger"
+        }
+        self.next_position = max((record.position for record in plan.records.values()), default=0) + 1
+        self.log = ContextAdapter(
+            logger, {"automation_id": plan.automation_id, "run_id": plan.run_id}
+        )
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """Return what templates see: ``trigger``, ``steps`` and ``event``."""
+        return {"trigger": self.plan.trigger_output, "steps": self.outputs, "event": self.plan.event}
+
+    def run_steps(self, steps: list[Any]) -> None:
+        for step in steps:
+            previous = self.plan.records.get(step.id)
+            if previous is not None and previous.status is StepStatus.SUCCEEDED:
+                self.outputs[step.id] = previous.output
+                if isinstance(step, PathStep):
+                    self.run_steps(_chosen_steps(step, previous.output))
+                continue
+            if isinstance(step, FilterStep):
+                self.run_filter(step, previous)
+            elif isinstance(step, PathStep):
+                self.run_path(step, previous)
+            else:
+                self.run_operation(step, previous)
+
+    def run_filter(self, step: FilterStep, previous: StepRecord | None) -> None:
+        record = self._new_record(step, previous, "filter")
+        try:
+            passed, details = self._test(step.conditions, step.match, step.id)
+        except ArrimageError as exc:
+            self._fail(record, exc)
+        record.input = {"match": step.match, "conditions": details}
+        record.output = {"passed": passed}
+        if passed:
+            self._succeed(record)
+            self.outputs[step.id] = record.output
+            return
+        record.status = StepStatus.FILTERED
+        self._save(record)
+        self.log.info("run stopped by filter %s", step.id, extra={"step_id": step.id})
+        raise _Stop(RunOutcome(RunStatus.FILTERED))
+
+    def run_path(self, step: PathStep, previous: StepRecord | None) -> None:
+        record = self._new_record(step, previous, "path")
+        chosen: dict[str, Any] = {"branch": None, "index": None}
+        tested = []
+        try:
+            for index, branch in enumerate(step.branches):
+                passed, details = self._test(branch.conditions, branch.match, f"{step.id}.{branch.name}")
+                tested.append({"branch": branch.name, "passed": passed, "conditions": details})
+                if passed:
+                    chosen = {"branch": branch.name, "index": index}
+                    break
+        except ArrimageError as exc:
+            self._fail(record, exc)
+        record.input = {"branches": tested}
+        record.output = chosen
+        self._succeed(record)
+        self.outputs[step.id] = chosen
+        self.run_steps(_chosen_steps(step, chosen))
+
+    def run_operation(self, step: ActionStep | SearchStep, previous: StepRecord | None) -> None:
+        kind = OperationKind.ACTION if isinstance(step, ActionStep) else OperationKind.SEARCH
+        record = self._new_record(step, previous, str(kind))
+        record.app, record.operation = step.app, step.action
+        record.attempts = (previous.attempts if previous else 0) + 1
+        step_log = ContextAdapter(
+            logger,
+            {"automation_id": self.plan.automation_id, "run_id": self.plan.run_id, "step_id": step.id},
+        )
+
+        try:
+            app = self.executor.apps.get(step.app)
+            operation = app.operation(kind, step.action) if app else None
+            if operation is None or operation.perform is None:
+                raise PermanentStepError(_l(
+                    "The app {app} has no {kind} {operation} in this version of Arrimage.",
+                    app=step.app, kind=str(kind), operation=step.action))
+            values = self._mapped_input(step, operation)
+            record.input = values
+            connection = (
+                self.executor.resolve_connection(step.connection, step.app) if step.connection else None
+            )
+            context = StepContext(
+                automation_id=self.plan.automation_id,
+                run_id=self.plan.run_id,
+                step_id=step.id,
+                attempt=record.attempts,
+                connection=connection,
+                http=self.executor.http,
+                timeout_seconds=self.executor.timeout_seconds,
+                logger=step_log,
+            )
+            record.output = operation.perform(context, values)
+            record.warnings = context.warnings
+        except StepError as exc:
+            self._fail_or_wait(record, exc)
+        except ArrimageError as exc:
+            self._fail(record, exc)
+        except Exception as exc:  # a connector bug must not lose the run: record it, replay later
+            step_log.exception("step %s crashed", step.id)
+            self._fail(record, PermanentStepError(_l(
+                "Unexpected error in {app}.{operation}: {problem}. The run can be replayed once "
+                "the cause is fixed.", app=step.app, operation=step.action,
+                problem=f"{type(exc).__name__}: {exc}")))
+
+        self._succeed(record)
+        self.outputs[step.id] = record.output
+
+    def _mapped_input(self, step: ActionStep | SearchStep, operation: Any) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for field in operation.fields:
+            if field.key in step.input:
+                location = f"step {step.id!r}, field {field.key!r}"
+                values[field.key] = self.executor.renderer.render(step.input[field.key], self.data, location)
+            elif field.default is not None:
+                values[field.key] = field.default
+        for field in operation.fields:
+            value = values.get(field.key)
+            if field.required and (value is None or (isinstance(value, str) and not value.strip())):
+                raise InvalidInputError(_l(
+                    "The field {field} of step {step_id} is empty after mapping: map it to a "
+                    "value that the trigger always has, or set a fixed value.",
+                    field=field.key, step_id=step.id))
+        return values
+
+    def _test(self, conditions: list[Condition], match: str, where: str) -> tuple[bool, list[dict[str, Any]]]:
+        details = []
+        results = []
+        timezone_name = self.plan.document.settings.timezone
+        for index, condition in enumerate(conditions):
+            location = f"step {where!r}, conditions[{index}]"
+            value = cond.resolve(self.executor.renderer, condition.value, self.data, location)
+            compare_to = cond.resolve(self.executor.renderer, condition.compare_to, self.data, location)
+            passed = cond.evaluate(
+                condition.operator, value, compare_to,
+                case_sensitive=condition.case_sensitive, timezone=timezone_name, location=location,
+            )
+            results.append(passed)
+            details.append({
+                "value": None if value is cond.ABSENT else value,
+                "absent": value is cond.ABSENT,
+                "operator": condition.operator.value,
+                "compare_to": None if compare_to is cond.ABSENT else compare_to,
+                "passed": passed,
+            })
+        passed_all = all(results) if match == "all" else any(results)
+        return passed_all, details
+
+    def _new_record(self, step: AnyStep, previous: StepRecord | None, kind: str) -> StepRecord:
+        position = previous.position if previous else self._take_position()
+        return StepRecord(
+            step_id=step.id, position=position, kind=kind, status=StepStatus.SUCCEEDED,
+            attempts=previous.attempts if previous else 0, started_at=_now(),
+        )
+
+    def _take_position(self) -> int:
+        position = self.next_position
+        self.next_position += 1
+        return position
+
+    def _succeed(self, record: StepRecord) -> None:
+        record.status = StepStatus.SUCCEEDED
+        record.error = None
+        self._save(record)
+
+    def _fail_or_wait(self, record: StepRecord, error: StepError) -> None:
+        policy = self.executor.retry
+        if isinstance(error, TransientStepError) and record.attempts < policy.max_attempts:
+            delay = retry_delay(
+                record.attempts, base_seconds=policy.base_seconds,
+                max_seconds=policy.max_seconds, retry_after=error.retry_after,
+            )
+            record.status = StepStatus.WAITING_RETRY
+            record.error = error.to_record()
+            self._save(record)
+            self.log.warning(
+                "step %s failed with a transient error (attempt %d of %d), retry in %.1f s: %s",
+                record.step_id, record.attempts, policy.max_attempts, delay, error.code,
+                extra={"step_id": record.step_id},
+            )
+            raise _Stop(RunOutcome(RunStatus.WAITING_RETRY, record.error, delay))
+        self._fail(record, error)
+
+    def _fail(self, record: StepRecord, error: ArrimageError) -> None:
+        record.status = StepStatus.FAILED
+        record.error = error.to_record()
+        if isinstance(error, TransientStepError):
+            record.error["attempts_exhausted"] = True
+        self._save(record)
+        self.log.warning("step %s failed: %s", record.step_id, error.code, extra={"step_id": record.step_id})
+        raise _Stop(RunOutcome(RunStatus.FAILED, {"step_id": record.step_id, **record.error}))
+
+    def _save(self, record: StepRecord) -> None:
+        record.finished_at = _now()
+        if record.started_at is not None:
+            record.duration_ms = round((record.finished_at - record.started_at).total_seconds() * 1000, 3)
+        self.recorder.save_step(record)
+        self.plan.records[record.step_id] = record
+
+
+def _chosen_steps(step: PathStep, output: Any) -> list[Any]:
+    index = output.get("index") if isinstance(output, dict) else None
+    if index is None:
+        return list(step.otherwise)
+    return list(step.branches[index].steps)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,192 @@
+"""Mapping templates: Jinja2 in a sandbox, evaluated against ``trigger`` and ``steps.<id>``.
+
+A value that is exactly one expression (``"{{ trigger.groups }}"``) keeps its type: a list stays
+a list. Any other string is rendered as text. A reference to a missing key fails with the full
+path of what was there (``trigger.answers``) and the key that was not (``emial``).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import re
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined
+from jinja2 import exceptions as jinja_exceptions
+from jinja2.sandbox import SandboxedEnvironment
+
+from arrimage.engine.errors import TemplateError
+from arrimage.i18n import _l
+
+_SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>.*?)\}\}\s*$", re.DOTALL)
+
+# id() of each dict or list reached during one evaluation -> its path, for error messages.
+_paths: contextvars.ContextVar[dict[int, str] | None] = contextvars.ContextVar(
+    "arrimage_template_paths", default=None
+)
+
+
+class MissingKeyError(Exception):
+    """A template referred to a key that the data does not have."""
+
+    def __init__(self, parent: str, key: Any) -> None:
+        super().__init__(f"{parent} has no key {key!r}")
+        self.parent = parent
+        self.key = key
+
+
+class _MissingValue(StrictUndefined):
+    """An undefined value that knows where it was looked up; using it raises MissingKeyError.
+
+    ``default(…)`` and ``is defined`` still work on it, as on any Jinja undefined value.
+    """
+
+    __slots__ = ("_parent_path",)
+
+    def __init__(self, parent_path: str = "?", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._parent_path = parent_path
+
+    def _fail_with_undefined_error(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise MissingKeyError(self._parent_path, self._undefined_name)
+
+    __str__ = __iter__ = __len__ = __bool__ = _fail_with_undefined_error  # type: ignore[assignment]
+    __getattr__ = __getitem__ = _fail_with_undefined_error  # type: ignore[assignment]
+
+
+class _TrackingEnvironment(SandboxedEnvironment):
+    """A sandboxed environment that records the path of every container it walks through."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # A dict key wins over a method of the same name: payloads often have "items" or "keys".
+        if isinstance(obj, dict) and attribute in obj:
+            return self._track(obj, attribute, obj[attribute])
+        return self._track(obj, attribute, super().getattr(obj, attribute))
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        return self._track(obj, argument, super().getitem(obj, argument))
+
+    def _track(self, parent: Any, key: Any, value: Any) -> Any:
+        paths = _paths.get()
+        if paths is None:
+            return value
+        parent_path = paths.get(id(parent)) or repr(parent)[:40]
+        if isinstance(value, Undefined):
+            return _MissingValue(parent_path=parent_path, obj=parent, name=key)
+        if isinstance(value, dict | list):
+            suffix = f"[{key}]" if isinstance(key, int) else f".{key}"
+            paths[id(value)] = parent_path + suffix
+        return value
+
+
+class TemplateRenderer:
+    """Evaluate mapping values; one renderer is shared by all threads."""
+
+    def __init__(self, filters: dict[str, Callable[..., Any]] | None = None) -> None:
+        self.environment = _TrackingEnvironment(undefined=_MissingValue, autoescape=False)
+        self.environment.filters.update(filters or {})
+
+    def check(self, value: Any) -> list[tuple[str, str]]:
+        """Return ``(template, problem)`` for each string in ``value`` that does not compile."""
+        problems: list[tuple[str, str]] = []
+        for text in _strings(value):
+            if "{{" not in text and "{%" not in text:
+                continue
+            try:
+                self.environment.parse(text)
+            except TemplateSyntaxError as exc:
+                problems.append((text, f"{exc.message} (line {exc.lineno})"))
+        return problems
+
+    def render(self, value: Any, data: dict[str, Any], location: str) -> Any:
+        """Evaluate every template inside ``value`` (strings, lists, dicts) against ``data``.
+
+        Raises :class:`TemplateError` naming ``location``, the template and the missing key.
+        """
+        token = _paths.set({id(item): name for name, item in data.items()})
+        try:
+            return self._render_value(value, data, location)
+        finally:
+            _paths.reset(token)
+
+    def _render_value(self, value: Any, data: dict[str, Any], location: str) -> Any:
+        if isinstance(value, str):
+            return self._render_text(value, data, location)
+        if isinstance(value, list):
+            return [self._render_value(item, data, location) for item in value]
+        if isinstance(value, dict):
+            return {key: self._render_value(item, data, f"{location}.{key}") for key, item in value.items()}
+        return value
+
+    def _render_text(self, text: str, data: dict[str, Any], location: str) -> Any:
+        if "{{" not in text and "{%" not in text:
+            return text
+        try:
+            single = _SINGLE_EXPRESSION.match(text)
+            if single and "{{" not in single.group("expr") and "{%" not in text:
+                expression = self.environment.compile_expression(
+                    single.group("expr"), undefined_to_none=False
+                )
+                result = expression(**data)
+                if isinstance(result, Undefined):
+                    result._fail_with_undefined_error()
+                return result
+            return self.environment.from_string(text).render(**data)
+        except MissingKeyError as exc:
+            raise TemplateError(
+                _l(
+                    "The template {template} in {location} refers to a missing value: {parent} "
+                    "has no key {key}. Check the name in the sample data, or add "
+                    "| default('') if the value is optional.",
+                    template=text,
+                    location=location,
+                    parent=exc.parent,
+                    key=repr(exc.key),
+                ),
+                template=text,
+                location=location,
+                missing=f"{exc.parent}.{exc.key}",
+            ) from exc
+        except TemplateSyntaxError as exc:
+            raise TemplateError(
+                _l(
+                    "The template {template} in {location} is invalid: {problem}.",
+                    template=text,
+                    location=location,
+                    problem=exc.message or "syntax error",
+                ),
+                template=text,
+                location=location,
+            ) from exc
+        except (jinja_exceptions.SecurityError, jinja_exceptions.TemplateError, TypeError,
+                ValueError, ArithmeticError) as exc:
+            raise TemplateError(
+                _l(
+                    "The template {template} in {location} failed: {problem}.",
+                    template=text,
+                    location=location,
+                    problem=str(exc) or type(exc).__name__,
+                ),
+                template=text,
+                location=location,
+            ) from exc
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    return []
+
+
+def default_filters() -> dict[str, Callable[..., Any]]:
+    """Return the filters every renderer gets: Cyberimpact's formats when available."""
+    try:
+        from arrimage.normalize.filters import JINJA_FILTERS
+    except ImportError:  # the normalize package is optional for the engine's own tests
+        return {}
+    return dict(JINJA_FILTERS)

@@ -1,0 +1,167 @@
+"""Checks of an automation document against the connector catalogue.
+
+:func:`load_document` is the one entry point: shape first, then meaning. Every problem is
+reported at once, each with the step id and the field, and with the closest known name when a
+key looks mistyped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arrimage.connectors.declaration import App, FieldType, Operation, OperationKind, TriggerMode
+from arrimage.connectors.registry import all_apps, suggest
+from arrimage.engine.conditions import UNARY_OPERATORS
+from arrimage.engine.document import (
+    ActionStep,
+    AutomationDocument,
+    Condition,
+    FilterStep,
+    PathStep,
+    SearchStep,
+    parse_document,
+)
+from arrimage.engine.errors import DocumentError, DocumentIssue
+from arrimage.engine.templates import TemplateRenderer
+from arrimage.i18n import LazyText, _l
+
+_RENDERER = TemplateRenderer()
+
+
+def load_document(data: Any, apps: dict[str, App] | None = None) -> AutomationDocument:
+    """Return the validated document, or raise :class:`DocumentError` listing every problem."""
+    document = parse_document(data)
+    issues = check_document(document, all_apps() if apps is None else apps)
+    if issues:
+        raise DocumentError(issues)
+    return document
+
+
+def check_document(document: AutomationDocument, apps: dict[str, App]) -> list[DocumentIssue]:
+    """Return the problems of a well-formed document: unknown apps, fields, bad templates."""
+    issues: list[DocumentIssue] = []
+    issues += _check_trigger(document, apps)
+
+    seen_ids: set[str] = {"trigger"}
+    for location, step in document.iter_steps():
+        label = f"step {step.id!r} ({location})"
+        if step.id in seen_ids:
+            issues.append(DocumentIssue(label, _l(
+                "The id {step_id} is used twice: give each step its own id.", step_id=step.id)))
+        seen_ids.add(step.id)
+
+        if isinstance(step, ActionStep | SearchStep):
+            kind = OperationKind.ACTION if isinstance(step, ActionStep) else OperationKind.SEARCH
+            issues += _check_operation(label, step.app, step.action, kind, step.input, apps)
+        elif isinstance(step, FilterStep):
+            issues += _check_conditions(label, step.conditions)
+        elif isinstance(step, PathStep):
+            for index, branch in enumerate(step.branches):
+                issues += _check_conditions(f"{label}, branch {branch.name!r}", branch.conditions)
+                if not branch.name.strip():
+                    issues.append(DocumentIssue(f"{label}, branches[{index}]", _l("A branch needs a name.")))
+    return issues
+
+
+def _check_trigger(document: AutomationDocument, apps: dict[str, App]) -> list[DocumentIssue]:
+    trigger = document.trigger
+    issues = _check_operation(
+        "trigger", trigger.app, trigger.event, OperationKind.TRIGGER, trigger.input, apps
+    )
+    operation = _find(apps, trigger.app, OperationKind.TRIGGER, trigger.event)
+    if operation is not None and operation.needs_connection and not trigger.connection:
+        issues.append(DocumentIssue("trigger, field connection", _l(
+            "The trigger {event} needs a connection to {app}: add connection: with a "
+            "connection's id or name.", event=trigger.event, app=trigger.app)))
+    wants_signature = bool(str(trigger.input.get("signature_header") or "").strip())
+    if operation is not None and operation.mode is TriggerMode.INSTANT and wants_signature and not trigger.connection:
+        issues.append(DocumentIssue("trigger, field connection", _l(
+            "Checking signatures needs a connection that holds the signing secret: add "
+            "connection: with its id or name.")))
+    return issues
+
+
+def _check_operation(
+    label: str,
+    app_key: str,
+    operation_key: str,
+    kind: OperationKind,
+    values: dict[str, Any],
+    apps: dict[str, App],
+) -> list[DocumentIssue]:
+    app = apps.get(app_key)
+    if app is None:
+        return [DocumentIssue(f"{label}, field app", _unknown(
+            _l("Unknown app {value}.", value=repr(app_key)), app_key, list(apps)))]
+
+    operation = app.operation(kind, operation_key)
+    if operation is None:
+        known = [candidate.key for candidate in app.operations(kind)]
+        field_name = "event" if kind is OperationKind.TRIGGER else "action"
+        message = {
+            OperationKind.TRIGGER: _l("The app {app} has no trigger {value}.", app=app_key, value=repr(operation_key)),
+            OperationKind.ACTION: _l("The app {app} has no action {value}.", app=app_key, value=repr(operation_key)),
+            OperationKind.SEARCH: _l("The app {app} has no search {value}.", app=app_key, value=repr(operation_key)),
+        }[kind]
+        return [DocumentIssue(f"{label}, field {field_name}", _unknown(message, operation_key, known))]
+
+    return _check_fields(label, operation, values)
+
+
+def _check_fields(label: str, operation: Operation, values: dict[str, Any]) -> list[DocumentIssue]:
+    issues: list[DocumentIssue] = []
+    known = [field.key for field in operation.fields]
+    for key, value in values.items():
+        field = operation.field(key)
+        if field is None:
+            issues.append(DocumentIssue(f"{label}, field input.{key}", _unknown(
+                _l("Unknown field {value}.", value=repr(key)), key, known)))
+            continue
+        for template, problem in _RENDERER.check(value):
+            issues.append(DocumentIssue(f"{label}, field input.{key}", _l(
+                "The template {template} is invalid: {problem}.", template=template, problem=problem)))
+        if field.choices and isinstance(value, str) and "{{" not in value:
+            choices = [choice.value for choice in field.choices]
+            if field.type is FieldType.CHOICE and value not in choices:
+                issues.append(DocumentIssue(f"{label}, field input.{key}", _unknown(
+                    _l("{value} is not one of the choices: {choices}.", value=repr(value),
+                       choices=", ".join(choices)), value, choices)))
+
+    for field in operation.fields:
+        if field.required and field.default is None and _is_blank(values.get(field.key)):
+            issues.append(DocumentIssue(f"{label}, field input.{field.key}", _l(
+                "The field {field} ({label}) is required.", field=field.key, label=field.label)))
+    return issues
+
+
+def _check_conditions(label: str, conditions: list[Condition]) -> list[DocumentIssue]:
+    issues: list[DocumentIssue] = []
+    for index, condition in enumerate(conditions):
+        where = f"{label}, conditions[{index}]"
+        if condition.operator not in UNARY_OPERATORS and condition.compare_to is None:
+            issues.append(DocumentIssue(where, _l(
+                "The operator {operator} needs compare_to: the value to compare with.",
+                operator=condition.operator.value)))
+        for part in (condition.value, condition.compare_to):
+            for template, problem in _RENDERER.check(part):
+                issues.append(DocumentIssue(where, _l(
+                    "The template {template} is invalid: {problem}.", template=template, problem=problem)))
+    return issues
+
+
+def _unknown(message: LazyText, value: str, known: list[str]) -> LazyText:
+    guess = suggest(value, known)
+    if guess:
+        return _l("{problem} Did you mean {guess}?", problem=message, guess=repr(guess))
+    if known:
+        return _l("{problem} Known: {known}.", problem=message, known=", ".join(known))
+    return message
+
+
+def _find(apps: dict[str, App], app_key: str, kind: OperationKind, key: str) -> Operation | None:
+    app = apps.get(app_key)
+    return app.operation(kind, key) if app else None
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())

@@ -1,0 +1,210 @@
+"""The runtime: one object that wires settings, storage, the queue and the executor together.
+
+The web app, the embedded consumer, ``arrimage worker`` and the CLI each build one
+:class:`Runtime` from the same settings, so every process runs the same code path; only the
+storage and queue backends change with the configuration.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+from typing import Any
+
+import httpx
+from huey.api import Huey, TaskWrapper
+
+from arrimage.config import Settings
+from arrimage.connectors.declaration import App
+from arrimage.connectors.registry import all_apps
+from arrimage.engine.executor import Executor, RetryPolicy, RunPlan
+from arrimage.engine.records import RunOutcome, RunStatus, StepRecord
+from arrimage.engine.templates import TemplateRenderer, default_filters
+from arrimage.i18n import _l
+from arrimage.queue import create_huey
+from arrimage.queue.scheduler import Scheduler
+from arrimage.storage.automations import AutomationRepository
+from arrimage.storage.connections import ConnectionRepository
+from arrimage.storage.database import Database
+from arrimage.storage.events import EventRepository
+from arrimage.storage.runs import LeaseLostError, RunRepository
+from arrimage.storage.secrets import SecretBox
+
+logger = logging.getLogger(__name__)
+
+_SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Runtime:
+    """Arrimage's services for one process. Create with :meth:`from_settings`."""
+
+    def __init__(self, settings: Settings, *, migrate: bool = True) -> None:
+        self.settings = settings
+        self.db = Database(settings.resolved_database_url)
+        if migrate:
+            self.db.migrate()
+        self.box = SecretBox(settings.fernet_key())
+        self.apps: dict[str, App] = all_apps()
+        self.connections = ConnectionRepository(self.db, self.box)
+        self.automations = AutomationRepository(self.db, self.box, self.connections)
+        self.events = EventRepository(self.db)
+        self.runs = RunRepository(self.db, settings.run_lease_seconds)
+        self.renderer = TemplateRenderer(default_filters())
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        self._http: httpx.Client | None = None
+        self._http_lock = threading.Lock()
+        self.huey: Huey = create_huey(settings)
+        self.execute_run_task: TaskWrapper = self.huey.task(name="execute_run")(self.execute_run)
+        self.consumer: Any = None
+        self.scheduler: Scheduler | None = None
+
+    @property
+    def http(self) -> httpx.Client:
+        """Return the process's shared HTTP client (connection pooling across steps)."""
+        with self._http_lock:
+            if self._http is None:
+                self._http = httpx.Client(
+                    timeout=self.settings.http_timeout_seconds,
+                    limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+                    headers={"User-Agent": "Arrimage"},
+                )
+            return self._http
+
+    @property
+    def executor(self) -> Executor:
+        return Executor(
+            apps=self.apps,
+            renderer=self.renderer,
+            resolve_connection=self.connections.resolve,
+            http=self.http,
+            retry=RetryPolicy(
+                max_attempts=self.settings.max_attempts,
+                base_seconds=self.settings.retry_base_seconds,
+                max_seconds=self.settings.retry_max_seconds,
+            ),
+            timeout_seconds=self.settings.http_timeout_seconds,
+        )
+
+    # -- queue -------------------------------------------------------------------------------
+
+    def enqueue_run(self, run_id: str, delay: float | None = None) -> None:
+        """Put ``run_id`` on the queue; a failure is logged, and the recovery sweep retries."""
+        try:
+            if delay:
+                self.execute_run_task.schedule(args=(run_id,), delay=delay)
+            else:
+                self.execute_run_task(run_id)
+        except Exception:
+            logger.exception("could not enqueue run; the scheduler will enqueue it again",
+                             extra={"run_id": run_id})
+
+    def execute_run(self, run_id: str) -> str | None:
+        """Claim and execute one run; returns its status after this pass, or None if not claimed."""
+        claimed = self.runs.claim(run_id, self.worker_id)
+        if claimed is None:
+            return None
+
+        log_ids = {"automation_id": claimed.automation_id, "run_id": run_id}
+        try:
+            document = self.automations.versioned_document(claimed.automation_id, claimed.automation_version)
+            plan = RunPlan(
+                run_id=run_id, automation_id=claimed.automation_id, document=document,
+                trigger_output=claimed.trigger_output, event=claimed.event, records=claimed.records,
+            )
+            outcome = self.executor.execute(plan, _DatabaseRecorder(self.runs, run_id, self.worker_id))
+        except LeaseLostError:
+            logger.warning("run taken over by another worker; stopping this pass", extra=log_ids)
+            return None
+        except Exception as exc:
+            logger.exception("run failed outside of its steps", extra=log_ids)
+            outcome = RunOutcome(RunStatus.FAILED, {
+                "code": "internal_error",
+                "message": _l("Arrimage failed while running this automation: {problem}. Replay the "
+                              "run once the cause is fixed.", problem=f"{type(exc).__name__}: {exc}").as_dict(),
+            })
+
+        if not self.runs.finish(run_id, self.worker_id, outcome):
+            logger.warning("run taken over before it could be finished", extra=log_ids)
+            return None
+        logger.info("run %s", outcome.status.value, extra=log_ids)
+        if outcome.status is RunStatus.WAITING_RETRY:
+            self.enqueue_run(run_id, delay=outcome.retry_in_seconds)
+        return outcome.status.value
+
+    def recover_runs(self) -> int:
+        """Enqueue again the runs that a lost message or a dead worker left behind."""
+        run_ids = self.runs.due_for_recovery(self.settings.queued_grace_seconds)
+        for run_id in run_ids:
+            logger.warning("resuming a run that was not picked up or whose worker stopped",
+                           extra={"run_id": run_id})
+            self.enqueue_run(run_id)
+        return len(run_ids)
+
+    def purge_old_runs(self) -> int:
+        """Delete finished runs older than the retention period."""
+        count = self.runs.purge(self.settings.run_retention_days)
+        if count:
+            logger.info("purged %d runs older than %d days", count, self.settings.run_retention_days)
+        return count
+
+    # -- embedded consumer and scheduler ------------------------------------------------------
+
+    def start_consumer(self, workers: int | None = None) -> None:
+        """Start queue workers as threads of this process (``serve`` and ``worker`` use this)."""
+        self.consumer = self.huey.create_consumer(
+            workers=workers or self.settings.workers,
+            worker_type="thread",
+            periodic=False,
+            initial_delay=self.settings.queue_poll_seconds,
+            backoff=1.5,
+            max_delay=max(self.settings.queue_poll_seconds, 0.5),
+            check_worker_health=True,
+        )
+        # Huey's start() installs its own signal handlers; the host process (uvicorn, or the
+        # worker command) owns shutdown, so its handlers are put back.
+        saved = {signum: signal.getsignal(signum) for signum in _SHUTDOWN_SIGNALS}
+        self.consumer.start()
+        if threading.current_thread() is threading.main_thread():
+            for signum, handler in saved.items():
+                signal.signal(signum, handler)
+        logger.info("queue consumer started with %d worker threads (%s queue)",
+                    workers or self.settings.workers, self.settings.queue_backend)
+
+    def start_scheduler(self) -> None:
+        """Start the scheduler thread; only the lease holder among all processes acts."""
+        interval = self.settings.scheduler_interval_seconds
+        self.scheduler = Scheduler(
+            self.db,
+            jobs=[
+                ("recover_runs", interval, self.recover_runs),
+                ("purge_old_runs", 3600.0, self.purge_old_runs),
+            ],
+            interval_seconds=interval,
+        )
+        self.scheduler.start()
+
+    def close(self) -> None:
+        """Stop the consumer and scheduler, and close connections."""
+        if self.scheduler is not None:
+            self.scheduler.stop()
+            self.scheduler = None
+        if self.consumer is not None:
+            self.consumer.stop(graceful=True)
+            self.consumer = None
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+        self.db.dispose()
+
+
+class _DatabaseRecorder:
+    def __init__(self, runs: RunRepository, run_id: str, worker: str) -> None:
+        self.runs = runs
+        self.run_id = run_id
+        self.worker = worker
+
+    def save_step(self, record: StepRecord) -> None:
+        self.runs.save_step(self.run_id, self.worker, record)

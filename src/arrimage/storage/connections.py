@@ -1,0 +1,159 @@
+"""Stored connections: saved credentials for one account of an app, secrets encrypted."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from arrimage.connectors.context import ConnectionData
+from arrimage.connectors.declaration import App, FieldType
+from arrimage.engine.errors import ConflictError, InvalidInputError, NotFoundError
+from arrimage.i18n import _l
+from arrimage.ids import new_id
+from arrimage.storage.database import Database
+from arrimage.storage.models import Automation, AutomationVersion, Connection
+from arrimage.storage.secrets import SecretBox
+
+
+class ConnectionRepository:
+    """Create, read and delete connections; secrets are only ever returned decrypted to code."""
+
+    def __init__(self, db: Database, box: SecretBox) -> None:
+        self.db = db
+        self.box = box
+
+    def create(self, app: App, name: str, values: dict[str, Any]) -> dict[str, Any]:
+        """Store a connection; password fields go to the encrypted part. Returns its summary."""
+        config, secrets = _split_values(app, values)
+        now = datetime.now(timezone.utc)
+        connection = Connection(
+            id=new_id("con"), app=app.key, name=name.strip() or app.key, config=config,
+            secrets=self.box.encrypt_json(secrets), created_at=now, updated_at=now,
+        )
+        with self.db.session() as session:
+            session.add(connection)
+        return summarize(connection)
+
+    def update(self, connection_id: str, app: App, *, name: str | None = None,
+               values: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Rename a connection or replace some of its values (others are kept)."""
+        with self.db.session() as session:
+            connection = _get(session, connection_id)
+            if name is not None:
+                connection.name = name.strip() or connection.name
+            if values:
+                config, secrets = _split_values(app, values)
+                connection.config = {**connection.config, **config}
+                merged = {**self.box.decrypt_json(connection.secrets), **secrets}
+                connection.secrets = self.box.encrypt_json(merged)
+            connection.updated_at = datetime.now(timezone.utc)
+            return summarize(connection)
+
+    def list(self, app: str | None = None) -> list[dict[str, Any]]:
+        """Return every connection's summary (no secrets), newest first."""
+        with self.db.read_session() as session:
+            query = select(Connection).order_by(Connection.created_at.desc())
+            if app:
+                query = query.where(Connection.app == app)
+            return [summarize(connection) for connection in session.scalars(query)]
+
+    def get(self, connection_id: str) -> dict[str, Any]:
+        """Return one connection's summary (no secrets)."""
+        with self.db.read_session() as session:
+            return summarize(_get(session, connection_id))
+
+    def resolve(self, reference: str, app: str) -> ConnectionData:
+        """Return the connection named or identified by ``reference`` for ``app``, decrypted."""
+        with self.db.read_session() as session:
+            matches = list(session.scalars(
+                select(Connection).where(
+                    Connection.app == app,
+                    or_(Connection.id == reference, Connection.name == reference),
+                )
+            ))
+        if not matches:
+            raise NotFoundError(_l(
+                "No {app} connection is named {reference}: create it, or fix the name in the "
+                "automation.", app=app, reference=repr(reference)))
+        if len(matches) > 1:
+            raise ConflictError(_l(
+                "Several {app} connections are named {reference}: use the connection's id.",
+                app=app, reference=repr(reference)))
+        connection = matches[0]
+        return ConnectionData(
+            id=connection.id, app=connection.app, name=connection.name,
+            config=dict(connection.config), secrets=self.box.decrypt_json(connection.secrets),
+        )
+
+    def delete(self, connection_id: str) -> None:
+        """Delete a connection unless an automation uses it (the error lists which)."""
+        with self.db.session() as session:
+            connection = _get(session, connection_id)
+            users = _automations_using(session, connection)
+            if users:
+                raise ConflictError(_l(
+                    "The connection {name} is used by: {automations}. Change these automations "
+                    "first.", name=connection.name, automations=", ".join(users)), automations=users)
+            session.delete(connection)
+
+
+def summarize(connection: Connection) -> dict[str, Any]:
+    """Return what may be shown of a connection: never its secrets."""
+    return {
+        "id": connection.id,
+        "app": connection.app,
+        "name": connection.name,
+        "config": dict(connection.config),
+        "account_name": connection.account_name,
+        "checked_at": connection.checked_at.isoformat() if connection.checked_at else None,
+        "created_at": connection.created_at.isoformat(),
+    }
+
+
+def _split_values(app: App, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    known = {field.key: field for field in app.connection_fields}
+    config: dict[str, Any] = {}
+    secrets: dict[str, Any] = {}
+    for key, value in values.items():
+        field = known.get(key)
+        if field is None:
+            raise InvalidInputError(_l(
+                "The app {app} has no connection field {field}. Known: {known}.",
+                app=app.key, field=repr(key), known=", ".join(known) or "-"))
+        (secrets if field.type is FieldType.PASSWORD else config)[key] = value
+    return config, secrets
+
+
+def _get(session: Any, connection_id: str) -> Connection:
+    connection = session.get(Connection, connection_id)
+    if connection is None:
+        raise NotFoundError(_l("No connection has the id {id}.", id=connection_id))
+    return connection
+
+
+def _automations_using(session: Any, connection: Connection) -> list[str]:
+    """Return the ids of automations whose current version refers to ``connection``."""
+    rows = session.execute(
+        select(Automation.id, AutomationVersion.document).join(
+            AutomationVersion,
+            (AutomationVersion.automation_id == Automation.id)
+            & (AutomationVersion.version == Automation.current_version),
+        )
+    )
+    references = {connection.id, connection.name}
+    return [automation_id for automation_id, document in rows
+            if references & set(_connection_references(document))]
+
+
+def _connection_references(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["connection"]] if isinstance(node.get("connection"), str) else []
+        for value in node.values():
+            if isinstance(value, dict | list):
+                found += _connection_references(value)
+        return found
+    if isinstance(node, list):
+        return [ref for item in node for ref in _connection_references(item)]
+    return []

@@ -1,0 +1,65 @@
+"""The ASGI application: webhooks, the REST API, and health."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+
+from arrimage import __version__
+from arrimage.runtime import Runtime
+from arrimage.web import hooks
+from arrimage.web.api import router as api_router
+from arrimage.web.errors import install_error_handlers
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(runtime: Runtime, *, consumer: bool = False, scheduler: bool = False) -> FastAPI:
+    """Build the app for ``runtime``; ``consumer`` and ``scheduler`` start those threads with it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if consumer:
+            runtime.start_consumer()
+        if scheduler:
+            runtime.start_scheduler()
+        logger.info("Arrimage %s listening; webhooks at %s/hooks/…", __version__, runtime.settings.base_url)
+        try:
+            yield
+        finally:
+            runtime.close()
+
+    app = FastAPI(
+        title="Arrimage",
+        version=__version__,
+        description="Automations that connect Cyberimpact to other apps.",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.include_router(hooks.router)
+    app.include_router(api_router)
+
+    @app.get("/api/health", tags=["health"], summary="Check that the server answers")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.api_route("/api/echo", methods=["GET", "POST", "PUT", "PATCH"], tags=["health"],
+                   summary="Return the request's method, query and JSON body (to try HTTP steps)")
+    async def echo(request: Request) -> dict[str, Any]:
+        body = await hooks.read_body(request, runtime.settings.webhook_max_bytes)
+        try:
+            parsed: Any = json.loads(body) if body else None
+        except ValueError:
+            parsed = body.decode("utf-8", "replace")
+        return {"method": request.method, "query": dict(request.query_params), "body": parsed}
+
+    return app

@@ -1,0 +1,58 @@
+"""Answers for Arrimage's errors: JSON with a code and a message in the reader's language."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from arrimage.engine.errors import (
+    ArrimageError,
+    ConflictError,
+    DocumentError,
+    InvalidInputError,
+    NotFoundError,
+    WebhookRejectedError,
+)
+from arrimage.i18n import negotiate_locale
+
+logger = logging.getLogger(__name__)
+
+
+def request_locale(request: Request) -> str:
+    """Return the locale for this request: ``?lang=`` first, then ``Accept-Language``."""
+    return negotiate_locale(request.query_params.get("lang") or request.headers.get("accept-language"))
+
+
+def error_response(request: Request, error: ArrimageError, status_code: int) -> JSONResponse:
+    """Return ``error`` as JSON, its message rendered in the request's language."""
+    locale = request_locale(request)
+    body = {"error": {"code": error.code, "message": error.message.render(locale)}}
+    if isinstance(error, DocumentError):
+        body["error"]["issues"] = [
+            {"location": issue.location, "message": issue.message.render(locale)} for issue in error.issues
+        ]
+    if "automations" in error.details:
+        body["error"]["automations"] = error.details["automations"]
+    return JSONResponse(body, status_code=status_code)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map each kind of Arrimage error to its HTTP status."""
+
+    async def handle(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, ArrimageError)  # guaranteed by the registration below
+        if isinstance(error, WebhookRejectedError):
+            status = error.status_code
+        elif isinstance(error, NotFoundError):
+            status = 404
+        elif isinstance(error, ConflictError):
+            status = 409
+        elif isinstance(error, DocumentError | InvalidInputError):
+            status = 422
+        else:
+            status = 400
+        return error_response(request, error, status)
+
+    app.add_exception_handler(ArrimageError, handle)

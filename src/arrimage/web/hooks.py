@@ -1,0 +1,74 @@
+"""``POST /hooks/{automation_id}/{secret}``: where apps deliver webhooks.
+
+The secret may also come in the ``X-Arrimage-Secret`` header with ``POST /hooks/{automation_id}``.
+The body is read up to ``webhook_max_bytes`` (413 beyond), the events are committed, and only
+then does the sender get its 200. Rejections are logged with the automation id and the reason,
+never with the body.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import anyio
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from arrimage.connectors.context import WebhookRequest
+from arrimage.engine.errors import WebhookRejectedError
+from arrimage.engine.intake import accept_webhook
+from arrimage.i18n import _l
+from arrimage.runtime import Runtime
+from arrimage.web.errors import error_response
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(tags=["webhooks"])
+
+SECRET_HEADER = "x-arrimage-secret"
+
+
+@router.post("/hooks/{automation_id}/{secret}", summary="Deliver an event (secret in the URL)")
+async def deliver_with_secret(automation_id: str, secret: str, request: Request) -> JSONResponse:
+    return await _deliver(request, automation_id, secret)
+
+
+@router.post("/hooks/{automation_id}", summary="Deliver an event (secret in X-Arrimage-Secret)")
+async def deliver_with_header(automation_id: str, request: Request) -> JSONResponse:
+    return await _deliver(request, automation_id, request.headers.get(SECRET_HEADER, ""))
+
+
+async def _deliver(request: Request, automation_id: str, secret: str) -> JSONResponse:
+    runtime: Runtime = request.app.state.runtime
+    try:
+        body = await read_body(request, runtime.settings.webhook_max_bytes)
+        delivery = WebhookRequest(
+            body=body,
+            headers={name.lower(): value for name, value in request.headers.items() if name.lower() != SECRET_HEADER},
+            query=dict(request.query_params),
+        )
+        result = await anyio.to_thread.run_sync(accept_webhook, runtime, automation_id, secret, delivery)
+    except WebhookRejectedError as error:
+        logger.info("webhook rejected (%d): %s", error.status_code, error.message.render("en"),
+                    extra={"automation_id": automation_id})
+        return error_response(request, error, error.status_code)
+    return JSONResponse(result.as_dict(), status_code=200)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """Read the request body, refusing it with 413 as soon as it exceeds ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _too_large(int(declared), limit)
+    chunks = bytearray()
+    async for chunk in request.stream():
+        chunks.extend(chunk)
+        if len(chunks) > limit:
+            raise _too_large(len(chunks), limit)
+    return bytes(chunks)
+
+
+def _too_large(size: int, limit: int) -> WebhookRejectedError:
+    return WebhookRejectedError(413, _l(
+        "The body is too large ({size} bytes; the limit is {limit}). Send smaller events, or "
+        "raise ARRIMAGE_WEBHOOK_MAX_BYTES.", size=size, limit=limit))
