@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     queue_url: str | None = Field(
         default=None, description="redis://… for Redis; default: SQLite file queue.db in data_dir."
     )
+    queue_name: str = Field(
+        default="arrimage", description="Queue name; processes sharing a queue use the same name."
+    )
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     public_url: str | None = Field(

@@ -56,7 +56,7 @@ class Runtime:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self._http: httpx.Client | None = None
         self._http_lock = threading.Lock()
-        self.huey: Huey = create_huey(settings)
+        self.huey: Huey = create_huey(settings, settings.queue_name)
         self.execute_run_task: TaskWrapper = self.huey.task(name="execute_run")(self.execute_run)
         self.consumer: Any = None
         self.scheduler: Scheduler | None = None
