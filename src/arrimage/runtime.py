@@ -26,7 +26,7 @@ from arrimage.engine.templates import TemplateRenderer, default_filters
 from arrimage.i18n import _l
 from arrimage.queue import create_huey
 from arrimage.queue.scheduler import Scheduler
-from arrimage.storage.automations import AutomationRepository
+from arrimage.storage.automations import AutomationRepository, parsed_version
 from arrimage.storage.connections import ConnectionRepository
 from arrimage.storage.database import Database
 from arrimage.storage.events import EventRepository
@@ -56,6 +56,7 @@ class Runtime:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self._http: httpx.Client | None = None
         self._http_lock = threading.Lock()
+        self._executor: Executor | None = None
         self.huey: Huey = create_huey(settings, settings.queue_name)
         self.execute_run_task: TaskWrapper = self.huey.task(name="execute_run")(self.execute_run)
         self.consumer: Any = None
@@ -75,7 +76,10 @@ class Runtime:
 
     @property
     def executor(self) -> Executor:
-        return Executor(
+        """Return the process's executor (built once, shared by every worker thread)."""
+        if self._executor is not None:
+            return self._executor
+        self._executor = Executor(
             apps=self.apps,
             renderer=self.renderer,
             resolve_connection=self.connections.resolve,
@@ -87,6 +91,7 @@ class Runtime:
             ),
             timeout_seconds=self.settings.http_timeout_seconds,
         )
+        return self._executor
 
     # -- queue -------------------------------------------------------------------------------
 
@@ -109,7 +114,7 @@ class Runtime:
 
         log_ids = {"automation_id": claimed.automation_id, "run_id": run_id}
         try:
-            document = self.automations.versioned_document(claimed.automation_id, claimed.automation_version)
+            document = parsed_version(claimed.automation_id, claimed.automation_version, claimed.document)
             plan = RunPlan(
                 run_id=run_id, automation_id=claimed.automation_id, document=document,
                 trigger_output=claimed.trigger_output, event=claimed.event, records=claimed.records,
@@ -197,6 +202,7 @@ class Runtime:
         if self._http is not None:
             self._http.close()
             self._http = None
+            self._executor = None
         self.db.dispose()
 
 

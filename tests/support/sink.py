@@ -59,6 +59,9 @@ class Sink:
 def _handler(sink: Sink) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes; without TCP_NODELAY, Nagle's algorithm and
+        # delayed ACKs hold the body for about 40 ms on each keep-alive request.
+        disable_nagle_algorithm = True
 
         def _handle(self) -> None:
             length = int(self.headers.get("content-length") or 0)
@@ -94,7 +97,8 @@ def running_sink() -> Iterator[Sink]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(sink))
     server.daemon_threads = True
     sink.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits for the loop to notice, 0.5 s by default.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield sink

@@ -35,7 +35,8 @@ class IntakeResult:
 
     @property
     def all_duplicates(self) -> bool:
-        return all(event.duplicate for event in self.events)
+        # An empty array is an accepted delivery with no events, not a repeat of an earlier one.
+        return bool(self.events) and all(event.duplicate for event in self.events)
 
     def as_dict(self) -> dict[str, Any]:
         return {

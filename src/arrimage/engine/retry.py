@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -17,6 +18,8 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     value = value.strip()
     try:
         seconds = float(value)
+        if not math.isfinite(seconds):
+            return None
     except ValueError:
         try:
             when = parsedate_to_datetime(value)

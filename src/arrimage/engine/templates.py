@@ -44,11 +44,13 @@ class _MissingValue(StrictUndefined):
 
     __slots__ = ("_parent_path",)
 
-    def __init__(self, parent_path: str = "?", **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, *args: Any, parent_path: str = "?", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._parent_path = parent_path
 
     def _fail_with_undefined_error(self, *args: Any, **kwargs: Any) -> NoReturn:
+        if issubclass(self._undefined_exception, jinja_exceptions.SecurityError):
+            super()._fail_with_undefined_error()
         raise MissingKeyError(self._parent_path, self._undefined_name)
 
     __str__ = __iter__ = __len__ = __bool__ = _fail_with_undefined_error  # type: ignore[assignment]
@@ -73,6 +75,9 @@ class _TrackingEnvironment(SandboxedEnvironment):
             return value
         parent_path = paths.get(id(parent)) or repr(parent)[:40]
         if isinstance(value, Undefined):
+            if issubclass(value._undefined_exception, jinja_exceptions.SecurityError):
+                # The sandbox rejected the attribute, so report that rather than a missing key.
+                return value
             return _MissingValue(parent_path=parent_path, obj=parent, name=key)
         if isinstance(value, dict | list):
             suffix = f"[{key}]" if isinstance(key, int) else f".{key}"
@@ -86,6 +91,22 @@ class TemplateRenderer:
     def __init__(self, filters: dict[str, Callable[..., Any]] | None = None) -> None:
         self.environment = _TrackingEnvironment(undefined=_MissingValue, autoescape=False)
         self.environment.filters.update(filters or {})
+        # Compiling costs far more than rendering, and an automation's templates never change.
+        self._compiled: dict[str, Any] = {}
+
+    def _compile(self, text: str) -> Any:
+        compiled = self._compiled.get(text)
+        if compiled is None:
+            single = _SINGLE_EXPRESSION.match(text)
+            if single and "{{" not in single.group("expr") and "{%" not in text:
+                compiled = ("expression", self.environment.compile_expression(
+                    single.group("expr"), undefined_to_none=False))
+            else:
+                compiled = ("template", self.environment.from_string(text))
+            if len(self._compiled) >= 4096:
+                self._compiled.clear()
+            self._compiled[text] = compiled
+        return compiled
 
     def check(self, value: Any) -> list[tuple[str, str]]:
         """Return ``(template, problem)`` for each string in ``value`` that does not compile."""
@@ -123,16 +144,13 @@ class TemplateRenderer:
         if "{{" not in text and "{%" not in text:
             return text
         try:
-            single = _SINGLE_EXPRESSION.match(text)
-            if single and "{{" not in single.group("expr") and "{%" not in text:
-                expression = self.environment.compile_expression(
-                    single.group("expr"), undefined_to_none=False
-                )
-                result = expression(**data)
+            kind, compiled = self._compile(text)
+            if kind == "expression":
+                result = compiled(**data)
                 if isinstance(result, Undefined):
                     result._fail_with_undefined_error()
                 return result
-            return self.environment.from_string(text).render(**data)
+            return compiled.render(**data)
         except MissingKeyError as exc:
             raise TemplateError(
                 _l(
@@ -166,7 +184,7 @@ class TemplateRenderer:
                     "The template {template} in {location} failed: {problem}.",
                     template=text,
                     location=location,
-                    problem=str(exc) or type(exc).__name__,
+                    problem=(str(exc) or type(exc).__name__).rstrip("."),
                 ),
                 template=text,
                 location=location,

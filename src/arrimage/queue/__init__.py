@@ -14,6 +14,7 @@ from huey import RedisHuey, SqliteHuey
 from huey.api import Huey
 from huey.registry import Message
 from huey.serializer import Serializer
+from huey.storage import SqliteStorage
 
 from arrimage.config import Settings
 
@@ -48,6 +49,20 @@ class JsonSerializer(Serializer):
         return Message(**fields)
 
 
+class SqliteQueueStorage(SqliteStorage):
+    """Huey's SQLite storage with ``synchronous=NORMAL`` instead of SQLite's default FULL.
+
+    In WAL mode NORMAL survives a process crash and skips an fsync per message; a power loss
+    can drop the last messages, and the scheduler's recovery sweep enqueues those runs again
+    from the database.
+    """
+
+    def _create_connection(self) -> Any:
+        connection = super()._create_connection()
+        connection.execute("pragma synchronous=NORMAL")
+        return connection
+
+
 def create_huey(settings: Settings, name: str = "arrimage") -> Huey:
     """Return the Huey instance for the configured queue backend (no tasks registered yet)."""
     serializer = JsonSerializer()
@@ -57,4 +72,4 @@ def create_huey(settings: Settings, name: str = "arrimage") -> Huey:
     path = settings.queue_path
     path.parent.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(name=name, filename=str(path), results=False, serializer=serializer,
-                      utc=True, timeout=30)
+                      utc=True, timeout=30, storage_class=SqliteQueueStorage)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from arrimage.engine.document import ActionStep, AutomationDocument, SearchStep
 from arrimage.engine.errors import ConflictError, DocumentError, DocumentIssue, NotFoundError
@@ -29,6 +29,14 @@ class ActiveAutomation:
     version: int
     document: AutomationDocument
     webhook_secret: bytes
+
+
+_ACTIVE = (
+    select(Automation.enabled, Automation.current_version, Automation.webhook_secret, AutomationVersion.document)
+    .join(AutomationVersion, (AutomationVersion.automation_id == Automation.id)
+          & (AutomationVersion.version == Automation.current_version))
+    .where(Automation.id == bindparam("automation"))
+)
 
 
 class AutomationRepository:
@@ -122,22 +130,16 @@ class AutomationRepository:
 
     def active(self, automation_id: str) -> ActiveAutomation | None:
         """Return the automation with its parsed current document, or None if it does not exist."""
-        with self.db.read_session() as session:
-            row = session.execute(
-                select(Automation.enabled, Automation.current_version, Automation.webhook_secret,
-                       AutomationVersion.document)
-                .join(AutomationVersion, (AutomationVersion.automation_id == Automation.id)
-                      & (AutomationVersion.version == Automation.current_version))
-                .where(Automation.id == automation_id)
-            ).first()
+        with self.db.read() as connection:
+            row = connection.execute(_ACTIVE, {"automation": automation_id}).first()
         if row is None:
             return None
         enabled, version, secret, stored = row
         return ActiveAutomation(automation_id, enabled, version, parsed_version(automation_id, version, stored), secret)
 
     def versioned_document(self, automation_id: str, version: int) -> AutomationDocument:
-        """Return a parsed version of an automation (cached: versions never change)."""
-        return parsed_version(automation_id, version, None, loader=lambda: self.document(automation_id, version))
+        """Return a parsed version of an automation (parsing is cached, the read is not)."""
+        return parsed_version(automation_id, version, self.document(automation_id, version))
 
     def set_enabled(self, automation_id: str, enabled: bool) -> dict[str, Any]:
         """Turn an automation on or off."""
@@ -199,22 +201,25 @@ def _stored_form(document: AutomationDocument, automation_id: str) -> dict[str, 
     return stored
 
 
-def parsed_version(automation_id: str, version: int, stored: dict[str, Any] | None,
-                   loader: Any = None) -> AutomationDocument:
-    """Return a version's parsed document; versions are immutable, so parsing is cached."""
+def parsed_version(automation_id: str, version: int, stored: dict[str, Any]) -> AutomationDocument:
+    """Return a version's parsed document, reusing the last parse of the same stored document.
+
+    The cache entry is checked against ``stored`` because an id and version do not identify
+    one document for ever: an automation deleted and created again with the same id starts
+    at version 1 again, possibly in another process.
+    """
     key = (automation_id, version)
     cached = _VERSION_CACHE.get(key)
-    if cached is not None:
-        return cached
-    data = stored if stored is not None else loader()
-    document = AutomationDocument.model_validate(data)
+    if cached is not None and cached[0] == stored:
+        return cached[1]
+    document = AutomationDocument.model_validate(stored)
     if len(_VERSION_CACHE) > 1024:
         _VERSION_CACHE.clear()
-    _VERSION_CACHE[key] = document
+    _VERSION_CACHE[key] = (stored, document)
     return document
 
 
-_VERSION_CACHE: dict[tuple[str, int], AutomationDocument] = {}
+_VERSION_CACHE: dict[tuple[str, int], tuple[dict[str, Any], AutomationDocument]] = {}
 
 
 def _get(session: Any, automation_id: str) -> Automation:

@@ -73,19 +73,20 @@ class ConnectionRepository:
                     or_(Connection.id == reference, Connection.name == reference),
                 )
             ))
-        if not matches:
-            raise NotFoundError(_l(
-                "No {app} connection is named {reference}: create it, or fix the name in the "
-                "automation.", app=app, reference=repr(reference)))
-        if len(matches) > 1:
-            raise ConflictError(_l(
-                "Several {app} connections are named {reference}: use the connection's id.",
-                app=app, reference=repr(reference)))
-        connection = matches[0]
-        return ConnectionData(
-            id=connection.id, app=connection.app, name=connection.name,
-            config=dict(connection.config), secrets=self.box.decrypt_json(connection.secrets),
-        )
+            if not matches:
+                raise NotFoundError(_l(
+                    "No {app} connection is named {reference}: create it, or fix the name in the "
+                    "automation.", app=app, reference=repr(reference)))
+            if len(matches) > 1:
+                raise ConflictError(_l(
+                    "Several {app} connections are named {reference}: use the connection's id.",
+                    app=app, reference=repr(reference)))
+            # Read inside the session: its closing rollback expires the loaded rows.
+            connection = matches[0]
+            return ConnectionData(
+                id=connection.id, app=connection.app, name=connection.name,
+                config=dict(connection.config), secrets=self.box.decrypt_json(connection.secrets),
+            )
 
     def delete(self, connection_id: str) -> None:
         """Delete a connection unless an automation uses it (the error lists which)."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 logger = logging.getLogger(__name__)
@@ -38,13 +38,44 @@ class Database:
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         self._migrated = False
         self._migrate_lock = threading.Lock()
+        # SQLite allows one writer at a time, and a writer that finds the lock taken sleeps in
+        # steps of up to 100 ms. Queuing this process's writers on a Python lock hands the
+        # database over at once instead; other processes still wait through busy_timeout.
+        self._write_lock: threading.RLock | None = threading.RLock() if self.is_sqlite else None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """Open a session whose transaction commits at the end of the block, or rolls back."""
-        with self.session_factory() as session:
-            with session.begin():
-                yield session
+        if self._write_lock is None:
+            with self.session_factory() as session:
+                with session.begin():
+                    yield session
+            return
+        with self._write_lock:
+            with self.session_factory() as session:
+                with session.begin():
+                    yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """Open a Core connection in a write transaction (the hot paths use Core, not the ORM)."""
+        if self._write_lock is None:
+            with self.engine.begin() as connection:
+                yield connection
+            return
+        with self._write_lock:
+            with self.engine.begin() as connection:
+                yield connection
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """Open a Core connection for reads only; on SQLite it does not take the write lock."""
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(**READ_ONLY)
+            try:
+                yield connection
+            finally:
+                connection.rollback()
 
     @contextmanager
     def read_session(self) -> Iterator[Session]:

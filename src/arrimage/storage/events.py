@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from arrimage.engine.errors import NotFoundError
@@ -32,11 +32,23 @@ class StoredEvent:
     duplicate: bool
 
 
+_FIND_DUPLICATE = (
+    select(Event.id, Run.id)
+    .outerjoin(Run, Run.event_id == Event.id)
+    .where(Event.automation_id == bindparam("automation"), Event.dedup_key == bindparam("key"))
+)
+_INSERT_RUN = Run.__table__.insert()
+
+
 class EventRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
         dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-        self._insert = dialect.insert
+        # RETURNING tells whether the row went in: psycopg 3 reports rowcount -1 for
+        # INSERT … ON CONFLICT DO NOTHING, so rowcount cannot tell.
+        self._insert_event = dialect.insert(Event.__table__).on_conflict_do_nothing(
+            index_elements=["automation_id", "dedup_key"]
+        ).returning(Event.__table__.c.id)
 
     def store(
         self,
@@ -53,33 +65,25 @@ class EventRepository:
         """
         received_at = received_at or datetime.now(timezone.utc)
         results: list[StoredEvent] = []
-        with self.db.session() as session:
+        with self.db.write() as connection:
             for event in events:
                 event_id = new_id("evt")
-                inserted = session.execute(
-                    self._insert(Event)
-                    .values(
-                        id=event_id, automation_id=automation_id, dedup_key=event.dedup_key,
-                        payload=event.payload, headers=headers, received_at=received_at,
-                    )
-                    .on_conflict_do_nothing(index_elements=["automation_id", "dedup_key"])
-                )
-                if inserted.rowcount == 0:
-                    existing = session.execute(
-                        select(Event.id, Run.id)
-                        .outerjoin(Run, Run.event_id == Event.id)
-                        .where(Event.automation_id == automation_id, Event.dedup_key == event.dedup_key)
+                inserted = connection.execute(self._insert_event, {
+                    "id": event_id, "automation_id": automation_id, "dedup_key": event.dedup_key,
+                    "payload": event.payload, "headers": headers, "received_at": received_at,
+                }).first()
+                if inserted is None:
+                    existing = connection.execute(
+                        _FIND_DUPLICATE, {"automation": automation_id, "key": event.dedup_key}
                     ).first()
                     results.append(StoredEvent(existing[0] if existing else "", existing[1] if existing else None, True))
                     continue
                 run_id = new_id("run")
-                session.execute(
-                    Run.__table__.insert().values(
-                        id=run_id, automation_id=automation_id, automation_version=version,
-                        event_id=event_id, status=RunStatus.QUEUED.value, created_at=received_at,
-                        next_attempt_at=received_at, replays=0,
-                    )
-                )
+                connection.execute(_INSERT_RUN, {
+                    "id": run_id, "automation_id": automation_id, "automation_version": version,
+                    "event_id": event_id, "status": RunStatus.QUEUED.value, "created_at": received_at,
+                    "next_attempt_at": received_at, "replays": 0,
+                })
                 results.append(StoredEvent(event_id, run_id, False))
         return results
 

@@ -11,14 +11,52 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 
 from arrimage.engine.errors import ConflictError, NotFoundError
 from arrimage.engine.records import FINISHED_RUN_STATUSES, RunOutcome, RunStatus, StepRecord, StepStatus
 from arrimage.i18n import _l
 from arrimage.storage.database import Database
 from arrimage.storage.events import _iso
-from arrimage.storage.models import Event, Run, RunStep
+from arrimage.storage.models import AutomationVersion, Event, Run, RunStep
+
+
+_RUNS = Run.__table__
+_STEPS = RunStep.__table__
+_CLAIM = (
+    update(_RUNS)
+    .where(
+        _RUNS.c.id == bindparam("b_run"),
+        or_(
+            _RUNS.c.status == RunStatus.QUEUED.value,
+            and_(_RUNS.c.status == RunStatus.WAITING_RETRY.value, _RUNS.c.next_attempt_at <= bindparam("b_due")),
+            and_(_RUNS.c.status == RunStatus.RUNNING.value, _RUNS.c.lease_until < bindparam("b_now")),
+        ),
+    )
+    .values(status=RunStatus.RUNNING.value, worker=bindparam("b_worker"), lease_until=bindparam("b_lease"),
+            started_at=func.coalesce(_RUNS.c.started_at, bindparam("b_now")))
+)
+_LOAD_RUN = (
+    select(Run.automation_id, Run.automation_version, Event.id, Event.payload, Event.received_at,
+           AutomationVersion.document)
+    .join(Event, Event.id == Run.event_id)
+    .join(AutomationVersion, (AutomationVersion.automation_id == Run.automation_id)
+          & (AutomationVersion.version == Run.automation_version))
+    .where(Run.id == bindparam("b_run"))
+)
+_LOAD_STEPS = select(_STEPS).where(_STEPS.c.run_id == bindparam("b_run"))
+_INSERT_STEP = _STEPS.insert()
+_UPDATE_STEP = _STEPS.update().where(_STEPS.c.run_id == bindparam("b_run"), _STEPS.c.step_id == bindparam("b_step"))
+_RENEW = (
+    update(_RUNS)
+    .where(_RUNS.c.id == bindparam("b_run"), _RUNS.c.worker == bindparam("b_worker"),
+           _RUNS.c.status == RunStatus.RUNNING.value)
+    .values(lease_until=bindparam("b_lease"))
+)
+_FINISH = update(_RUNS).where(
+    _RUNS.c.id == bindparam("b_run"), _RUNS.c.worker == bindparam("b_worker"),
+    _RUNS.c.status == RunStatus.RUNNING.value,
+)
 
 
 class LeaseLostError(Exception):
@@ -30,6 +68,7 @@ class ClaimedRun:
     run_id: str
     automation_id: str
     automation_version: int
+    document: dict[str, Any]
     event: dict[str, Any]
     trigger_output: dict[str, Any]
     records: dict[str, StepRecord]
@@ -43,79 +82,52 @@ class RunRepository:
     def claim(self, run_id: str, worker: str) -> ClaimedRun | None:
         """Take ``run_id`` for ``worker`` if it is queued, due, or abandoned; else return None."""
         now = _now()
-        runs = Run.__table__
-        with self.db.session() as session:
-            claimed = session.execute(
-                update(runs)
-                .where(
-                    runs.c.id == run_id,
-                    or_(
-                        runs.c.status == RunStatus.QUEUED.value,
-                        and_(runs.c.status == RunStatus.WAITING_RETRY.value,
-                             runs.c.next_attempt_at <= now + timedelta(seconds=1)),
-                        and_(runs.c.status == RunStatus.RUNNING.value, runs.c.lease_until < now),
-                    ),
-                )
-                .values(status=RunStatus.RUNNING.value, worker=worker, lease_until=now + self.lease,
-                        started_at=func.coalesce(runs.c.started_at, now))
-            )
+        with self.db.write() as connection:
+            claimed = connection.execute(_CLAIM, {
+                "b_run": run_id, "b_worker": worker, "b_now": now,
+                "b_due": now + timedelta(seconds=1), "b_lease": now + self.lease,
+            })
             if claimed.rowcount != 1:
                 return None
 
-            run = session.execute(
-                select(Run.automation_id, Run.automation_version, Event.id, Event.payload, Event.received_at)
-                .join(Event, Event.id == Run.event_id)
-                .where(Run.id == run_id)
-            ).one()
-            records = {row.step_id: _record(row) for row in session.scalars(
-                select(RunStep).where(RunStep.run_id == run_id))}
+            run = connection.execute(_LOAD_RUN, {"b_run": run_id}).one()
+            records = {row.step_id: _record(row) for row in connection.execute(_LOAD_STEPS, {"b_run": run_id})}
             if "trigger" not in records:
                 trigger = StepRecord(step_id="trigger", position=0, kind="trigger",
                                      status=StepStatus.SUCCEEDED, output=run[3], started_at=run[4],
                                      finished_at=now, attempts=1)
-                session.execute(RunStep.__table__.insert().values(_row(run_id, trigger)))
+                connection.execute(_INSERT_STEP, _row(run_id, trigger))
                 records["trigger"] = trigger
 
         return ClaimedRun(
-            run_id=run_id, automation_id=run[0], automation_version=run[1],
+            run_id=run_id, automation_id=run[0], automation_version=run[1], document=run[5],
             event={"id": run[2], "received_at": _iso(run[4])}, trigger_output=run[3], records=records,
         )
 
     def save_step(self, run_id: str, worker: str, record: StepRecord) -> None:
         """Commit a step's record and renew the lease; raise LeaseLostError if it was lost."""
-        runs = Run.__table__
-        steps = RunStep.__table__
-        with self.db.session() as session:
-            renewed = session.execute(
-                update(runs)
-                .where(runs.c.id == run_id, runs.c.worker == worker, runs.c.status == RunStatus.RUNNING.value)
-                .values(lease_until=_now() + self.lease)
-            )
+        with self.db.write() as connection:
+            renewed = connection.execute(_RENEW, {"b_run": run_id, "b_worker": worker, "b_lease": _now() + self.lease})
             if renewed.rowcount != 1:
                 raise LeaseLostError(run_id)
             values = _row(run_id, record)
-            changed = session.execute(
-                update(steps).where(steps.c.run_id == run_id, steps.c.step_id == record.step_id).values(values)
-            )
+            changed = connection.execute(_UPDATE_STEP, {**values, "b_run": run_id, "b_step": record.step_id})
             if changed.rowcount == 0:
-                session.execute(steps.insert().values(values))
+                connection.execute(_INSERT_STEP, values)
 
     def finish(self, run_id: str, worker: str, outcome: RunOutcome) -> bool:
         """Record how the pass ended; returns False if the lease was lost meanwhile."""
         now = _now()
-        values: dict[str, Any] = {"status": outcome.status.value, "error": outcome.error, "lease_until": None}
+        values: dict[str, Any] = {"status": outcome.status.value, "error": outcome.error,
+                                  "lease_until": None, "b_run": run_id, "b_worker": worker}
         if outcome.status is RunStatus.WAITING_RETRY:
             values["next_attempt_at"] = now + timedelta(seconds=outcome.retry_in_seconds or 0)
+            values["finished_at"] = None
         else:
             values["finished_at"] = now
             values["next_attempt_at"] = None
-        runs = Run.__table__
-        with self.db.session() as session:
-            done = session.execute(
-                update(runs).where(runs.c.id == run_id, runs.c.worker == worker,
-                                   runs.c.status == RunStatus.RUNNING.value).values(values)
-            )
-            return done.rowcount == 1
+        with self.db.write() as connection:
+            return connection.execute(_FINISH, values).rowcount == 1
 
     def release(self, run_id: str, worker: str) -> None:
         """Give a claimed run back to the queue (used when its worker stops early)."""
@@ -241,7 +253,7 @@ def _row(run_id: str, record: StepRecord) -> dict[str, Any]:
     }
 
 
-def _record(row: RunStep) -> StepRecord:
+def _record(row: Any) -> StepRecord:
     return StepRecord(
         step_id=row.step_id, position=row.position, kind=row.kind, status=StepStatus(row.status),
         app=row.app, operation=row.operation, input=row.input, output=row.output,

@@ -52,8 +52,6 @@ def create_app(runtime: Runtime, *, consumer: bool = False, scheduler: bool = Fa
     async def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    @app.api_route("/api/echo", methods=["GET", "POST", "PUT", "PATCH"], tags=["health"],
-                   summary="Return the request's method, query and JSON body (to try HTTP steps)")
     async def echo(request: Request) -> dict[str, Any]:
         body = await hooks.read_body(request, runtime.settings.webhook_max_bytes)
         try:
@@ -61,5 +59,11 @@ def create_app(runtime: Runtime, *, consumer: bool = False, scheduler: bool = Fa
         except ValueError:
             parsed = body.decode("utf-8", "replace")
         return {"method": request.method, "query": dict(request.query_params), "body": parsed}
+
+    # One route per method: a route with several methods gives each the same OpenAPI operation id.
+    for method in ("GET", "POST", "PUT", "PATCH"):
+        app.add_api_route("/api/echo", echo, methods=[method], tags=["health"],
+                          operation_id=f"echo_{method.lower()}",
+                          summary="Return the request's method, query and JSON body (to try HTTP steps)")
 
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import httpx
@@ -17,7 +18,7 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 def perform_request(context: StepContext, values: dict[str, Any]) -> dict[str, Any]:
     """Send the request described by ``values`` and return status, headers and body."""
-    timeout = float(values.get("timeout_seconds") or context.timeout_seconds)
+    timeout = _timeout_seconds(values, context.timeout_seconds)
     request = build_request(context, values, timeout)
     context.logger.debug("HTTP request %s %s", request.method, request.url.copy_with(query=None))
 
@@ -53,12 +54,17 @@ def build_request(context: StepContext, values: dict[str, Any], timeout: float) 
         name = context.connection.value("auth_header_name") or "Authorization"
         secret = context.connection.value("auth_header_value")
         if secret:
+            # The connection's header replaces one of the same name typed in the step.
+            headers = {key: value for key, value in headers.items() if key.lower() != str(name).lower()}
             headers[str(name)] = str(secret)
     lowered = {key.lower() for key in headers}
     if "idempotency-key" not in lowered:
         headers["Idempotency-Key"] = context.idempotency_key
 
     query = {str(key): str(value) for key, value in _mapping(values, "query").items()}
+    if query:
+        # Merged into the URL's own query string, because httpx 0.29 replaces it when given params.
+        parsed = parsed.copy_merge_params(query)
     body_format = values.get("body_format") or "json"
     body = values.get("body")
     content: bytes | None = None
@@ -74,8 +80,24 @@ def build_request(context: StepContext, values: dict[str, Any], timeout: float) 
         if "content-type" not in lowered:
             headers["Content-Type"] = "application/json"
 
-    return context.http.build_request(method, parsed, headers=headers, params=query, content=content, data=data,
+    return context.http.build_request(method, parsed, headers=headers, content=content, data=data,
                                       timeout=timeout)
+
+
+def _timeout_seconds(values: dict[str, Any], default: float) -> float:
+    value = values.get("timeout_seconds")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise InvalidInputError(
+            _l("The field timeout_seconds must be a number of seconds above 0, not {value}.",
+               value=repr(value)[:80])
+        )
+    return seconds
 
 
 def _mapping(values: dict[str, Any], key: str) -> dict[str, Any]:

@@ -1,0 +1,214 @@
+"""Mapping templates: native values, text rendering, missing keys and the sandbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from arrimage.engine.errors import TemplateError
+from arrimage.engine.templates import TemplateRenderer
+
+LOCATION = "step 'notify', field 'body'"
+
+
+@pytest.fixture
+def renderer() -> TemplateRenderer:
+    return TemplateRenderer()
+
+
+@pytest.fixture
+def data() -> dict[str, Any]:
+    return {
+        "trigger": {
+            "email": "eloise@exemple.ca",
+            "groups": [3, 7],
+            "count": 42,
+            "answers": {"email": "eloise@exemple.ca", "consent": "oui"},
+            "items": ["a", "b"],
+            "keys": "valeur",
+            "zero": 0,
+        },
+        "steps": {"find": {"id": 12, "tags": ["vip"]}},
+    }
+
+
+def render_error(renderer: TemplateRenderer, template: Any, data: dict[str, Any]) -> TemplateError:
+    with pytest.raises(TemplateError) as caught:
+        renderer.render(template, data, LOCATION)
+    return caught.value
+
+
+def english(error: TemplateError) -> str:
+    return error.message.render("en")
+
+
+def test_single_expression_keeps_list(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    assert renderer.render("{{ trigger.groups }}", data, LOCATION) == [3, 7]
+
+
+def test_single_expression_keeps_int(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    result = renderer.render("  {{ trigger.count }} ", data, LOCATION)
+    assert result == 42
+    assert isinstance(result, int)
+
+
+def test_single_expression_keeps_dict(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    assert renderer.render("{{ steps.find }}", data, LOCATION) == {"id": 12, "tags": ["vip"]}
+
+
+def test_mixed_text_renders_string(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    assert renderer.render("Total: {{ trigger.count }}", data, LOCATION) == "Total: 42"
+
+
+def test_two_expressions_render_text(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    result = renderer.render("{{ trigger.count }}{{ steps.find.id }}", data, LOCATION)
+    assert result == "4212"
+
+
+def test_statement_block_renders_text(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    template = "{% for group in trigger.groups %}{{ group }};{% endfor %}"
+    assert renderer.render(template, data, LOCATION) == "3;7;"
+
+
+def test_plain_text_unchanged(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    assert renderer.render("no template here", data, LOCATION) == "no template here"
+
+
+def test_non_string_values_unchanged(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    assert renderer.render(5, data, LOCATION) == 5
+    assert renderer.render(None, data, LOCATION) is None
+    assert renderer.render(True, data, LOCATION) is True
+
+
+def test_nested_dict_and_list_inputs(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    value = {
+        "contact": {"email": "{{ trigger.email | upper }}", "groups": "{{ trigger.groups }}"},
+        "tags": ["fixed", "{{ steps.find.tags[0] }}", {"n": "{{ trigger.count }}"}],
+    }
+    result = renderer.render(value, data, LOCATION)
+    assert result == {
+        "contact": {"email": "ELOISE@EXEMPLE.CA", "groups": [3, 7]},
+        "tags": ["fixed", "vip", {"n": 42}],
+    }
+
+
+def test_dict_key_items_beats_method(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    assert renderer.render("{{ trigger.items }}", data, LOCATION) == ["a", "b"]
+
+
+def test_dict_key_keys_beats_method(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    assert renderer.render("{{ trigger.keys }}", data, LOCATION) == "valeur"
+
+
+def test_default_filter_on_missing(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    assert renderer.render("{{ trigger.phone | default('') }}", data, LOCATION) == ""
+    assert renderer.render("{{ trigger.answers.phone | default('none') }}", data, LOCATION) == "none"
+
+
+def test_default_filter_in_text(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    result = renderer.render("Tel: {{ trigger.phone | default('-') }}", data, LOCATION)
+    assert result == "Tel: -"
+
+
+def test_is_defined_test_on_missing(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    assert renderer.render("{{ trigger.phone is defined }}", data, LOCATION) is False
+
+
+def test_missing_key_names_parent_path(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    error = render_error(renderer, "{{ trigger.answers.emial }}", data)
+    message = english(error)
+    assert "trigger.answers has no key 'emial'" in message
+    assert "{{ trigger.answers.emial }}" in message
+    assert LOCATION in message
+    assert error.details["missing"] == "trigger.answers.emial"
+    assert error.details["location"] == LOCATION
+    assert error.details["template"] == "{{ trigger.answers.emial }}"
+
+
+def test_missing_key_in_text_template(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    error = render_error(renderer, "Hello {{ trigger.answers.emial }}", data)
+    assert "trigger.answers has no key 'emial'" in english(error)
+
+
+def test_missing_key_location_in_nested_dict(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    error = render_error(renderer, {"contact": {"email": "{{ trigger.emial }}"}}, data)
+    assert error.details["location"] == f"{LOCATION}.contact.email"
+    assert "trigger has no key 'emial'" in english(error)
+
+
+def test_missing_step_output(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    error = render_error(renderer, "{{ steps.create_contact.id }}", data)
+    assert "steps has no key 'create_contact'" in english(error)
+    assert error.details["missing"] == "steps.create_contact"
+
+
+def test_missing_key_of_step_output(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    error = render_error(renderer, "{{ steps.find.name }}", data)
+    assert "steps.find has no key 'name'" in english(error)
+
+
+def test_list_index_out_of_range(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    error = render_error(renderer, "{{ trigger.groups[5] }}", data)
+    assert "trigger.groups has no key 5" in english(error)
+    assert error.details["missing"] == "trigger.groups.5"
+
+
+def test_syntax_error_names_template(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    error = render_error(renderer, "{{ trigger.email }", data)
+    message = english(error)
+    assert "{{ trigger.email }" in message
+    assert LOCATION in message
+    assert "invalid" in message
+    assert "missing" not in error.details
+
+
+def test_unclosed_block_is_syntax_error(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    error = render_error(renderer, "{% if trigger.email %}yes", data)
+    assert "invalid" in english(error)
+
+
+def test_check_reports_syntax_errors(renderer: TemplateRenderer) -> None:
+    problems = renderer.check({"a": "{{ ok }}", "b": ["{{ broken }", "plain"]})
+    assert len(problems) == 1
+    assert problems[0][0] == "{{ broken }"
+    assert "line 1" in problems[0][1]
+
+
+def test_sandbox_blocks_class_access(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    error = render_error(renderer, "{{ trigger.__class__ }}", data)
+    assert "unsafe" in english(error)
+    assert "missing" not in error.details
+
+
+def test_sandbox_blocks_subclasses(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    error = render_error(renderer, "{{ ''.__class__.__mro__[1].__subclasses__() }}", data)
+    assert "unsafe" in english(error)
+
+
+def test_sandbox_blocks_in_text(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    error = render_error(renderer, "x {{ trigger.email.__class__ }}", data)
+    assert "unsafe" in english(error)
+
+
+def test_division_by_zero_is_template_error(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    error = render_error(renderer, "{{ trigger.count / trigger.zero }}", data)
+    message = english(error)
+    assert "division by zero" in message
+    assert LOCATION in message
+
+
+def test_type_error_is_template_error(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    error = render_error(renderer, "{{ trigger.email + trigger.count }}", data)
+    assert "{{ trigger.email + trigger.count }}" in english(error)
+
+
+def test_error_is_permanent(renderer: TemplateRenderer, data: dict[str, Any]) -> None:
+    error = render_error(renderer, "{{ trigger.nope }}", data)
+    assert error.transient is False
+    assert error.code == "template_error"
+
+
+def test_custom_filter_is_available(data: dict[str, Any]) -> None:
+    renderer = TemplateRenderer({"shout": lambda text: f"{text}!"})
+    assert renderer.render("{{ trigger.keys | shout }}", data, LOCATION) == "valeur!"
