@@ -110,8 +110,6 @@ def test_operation_has_english_labels(package: str, operation: Operation) -> Non
         assert text.render("en").strip(), f"{package}.{operation.key}: empty text {text!r}"
 
 
-# NOTE: strict, so the marker must go once the fr_CA catalogue contains the connector texts.
-@pytest.mark.xfail(strict=True, reason="the fr_CA catalogue has no connector labels yet")
 @pytest.mark.parametrize(("package", "operation"), OPERATIONS, ids=OPERATION_IDS)
 def test_operation_has_french_labels(package: str, operation: Operation) -> None:
     french = french_catalogue()

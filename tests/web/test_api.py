@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
+from starlette.exceptions import StarletteDeprecationWarning
 
+from arrimage.i18n import translate
 from arrimage.runtime import Runtime
 from arrimage.storage.models import Connection
-from tests.support.processes import in_process_server
+from arrimage.web.app import create_app
 from tests.support.sink import Reply, Sink
+
+with warnings.catch_warnings():
+    # Starlette's test client warns that it will move to httpx2; nothing these tests use changes.
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from fastapi.testclient import TestClient
 
 PLAIN_SECRET = "Bearer tok-5e4f-plain"
 
@@ -31,10 +39,10 @@ def automation(automation_id: str, sink_url: str, **step: Any) -> dict[str, Any]
 
 @pytest.fixture
 def api(runtime: Runtime) -> Iterator[httpx.Client]:
-    # No consumer: a test executes runs itself, so their statuses are known.
-    with in_process_server(runtime, consumer=False, scheduler=False) as base_url:
-        with httpx.Client(base_url=base_url, timeout=10) as client:
-            yield client
+    # The app in-process, without its consumer: a test executes runs itself, so their statuses
+    # are known. Real HTTP to the intake is covered by test_hooks.
+    with TestClient(create_app(runtime), base_url="http://127.0.0.1") as client:
+        yield client
 
 
 def deliver(api: httpx.Client, runtime: Runtime, automation_id: str, payload: dict[str, Any]) -> str:
@@ -76,8 +84,8 @@ def test_apps_names_in_both_languages(api: httpx.Client) -> None:
     assert {"webhook", "http"} <= set(apps)
     assert apps["webhook"]["name"]["en"] == "Webhook"
     assert apps["http"]["name"]["en"] == "HTTP request"
-    assert apps["webhook"]["name"]["fr_CA"]
-    assert apps["http"]["name"]["fr_CA"]
+    assert apps["webhook"]["name"]["fr_CA"] == translate("Webhook", "fr_CA")
+    assert apps["http"]["name"]["fr_CA"] == translate("HTTP request", "fr_CA")
 
 
 # -- automations ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Webhook intake over real HTTP: storage before the answer, rejections, de-duplication."""
+"""Webhook intake over real HTTP: storage before the response, rejections, de-duplication."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from arrimage.config import Settings
+from arrimage.i18n import translate
 from arrimage.runtime import Runtime
 from tests.support.processes import in_process_server
 
@@ -173,6 +174,7 @@ def test_disabled_automation_not_found(hook: Hook) -> None:
 
     assert answer.status_code == 404
     assert hook.event_count() == 0
+    assert hook.run_count() == 0
 
 
 def test_unsupported_content_type_rejected(hook: Hook) -> None:
@@ -210,24 +212,42 @@ def test_rejection_stores_nothing(hook: Hook, case: str, caplog: pytest.LogCaptu
     assert BODY_MARKER not in caplog.text
 
 
+INVALID_JSON_MESSAGE = "The body is not valid JSON: {problem} at line {line}, column {column}."
+# What the json module reports for the body "{".
+INVALID_JSON_PARAMS = {"problem": "Expecting property name enclosed in double quotes", "line": 1, "column": 2}
+FRENCH_MISSING = translate(INVALID_JSON_MESSAGE, "fr_CA") == INVALID_JSON_MESSAGE
+
+
+def post_invalid_json(hook: Hook, accept_language: str | None) -> httpx.Response:
+    headers = {"Content-Type": "application/json"}
+    if accept_language:
+        headers["Accept-Language"] = accept_language
+    return httpx.post(hook.url, content=b"{", headers=headers, timeout=10)
+
+
 def test_error_message_english(hook: Hook) -> None:
-    answer = httpx.post(hook.url, content=b"{", headers={"Content-Type": "application/json",
-                                                           "Accept-Language": "en-CA,en;q=0.9"}, timeout=10)
+    error = post_invalid_json(hook, "en-CA,en;q=0.9").json()["error"]
 
-    error = answer.json()["error"]
     assert error["code"] == "webhook_rejected"
-    assert error["message"].startswith("The body is not valid JSON")
+    assert error["message"] == INVALID_JSON_MESSAGE.format(**INVALID_JSON_PARAMS)
 
 
-def test_error_code_same_in_french(hook: Hook) -> None:
-    # NOTE: the French catalogue has no webhook messages yet, so only the code is checked.
-    answer = httpx.post(hook.url, content=b"{", headers={"Content-Type": "application/json",
-                                                           "Accept-Language": "fr-CA,fr;q=0.9"}, timeout=10)
+@pytest.mark.xfail(FRENCH_MISSING, strict=False, reason="the French catalogue lacks the invalid-JSON message")
+def test_error_message_french(hook: Hook) -> None:
+    answer = post_invalid_json(hook, "fr-CA,fr;q=0.9,en;q=0.5")
 
     error = answer.json()["error"]
     assert answer.status_code == 400
     assert error["code"] == "webhook_rejected"
-    assert error["message"]
+    assert error["message"] == translate(INVALID_JSON_MESSAGE, "fr_CA", **INVALID_JSON_PARAMS)
+    assert error["message"] != INVALID_JSON_MESSAGE.format(**INVALID_JSON_PARAMS)
+
+
+@pytest.mark.xfail(FRENCH_MISSING, strict=False, reason="the French catalogue lacks the invalid-JSON message")
+def test_error_message_defaults_french(hook: Hook) -> None:
+    error = post_invalid_json(hook, None).json()["error"]
+
+    assert error["message"] == translate(INVALID_JSON_MESSAGE, "fr_CA", **INVALID_JSON_PARAMS)
 
 
 def test_repeated_delivery_is_duplicate(hook: Hook) -> None:

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import typer
+from pydantic import ValidationError
 
 from arrimage.config import ConfigurationError, Settings
+from arrimage.i18n import _
 from arrimage.logs import configure_logging
 from arrimage.runtime import Runtime
 
@@ -28,6 +30,13 @@ def settings(**extra: Any) -> Settings:
         return Settings(**values)
     except ConfigurationError as error:
         typer.echo(str(error), err=True)
+        raise typer.Exit(2) from error
+    except ValidationError as error:
+        for problem in error.errors():
+            name = "_".join(str(part) for part in problem["loc"])
+            typer.echo(_("Invalid value for the setting {name} (ARRIMAGE_{variable} or a command-line "
+                         "option): {problem}.", name=name, variable=name.upper(), problem=problem["msg"]),
+                       err=True)
         raise typer.Exit(2) from error
 
 

@@ -178,6 +178,15 @@ def _pydantic_issue(data: dict[str, Any], error: Any) -> Any:
         return _issue(location, _l("This field is required."))
     if kind == "extra_forbidden":
         return _issue(location, _l("Unknown field: remove it or check its spelling."))
+    if kind == "string_pattern_mismatch" and loc == ["id"]:
+        return _issue(
+            location,
+            _l(
+                "The automation id {value} is invalid: use lower-case letters, digits, - and _ "
+                "(starting with a letter or a digit), such as form-to-crm.",
+                value=repr(error.get("input")),
+            ),
+        )
     if kind == "string_pattern_mismatch" and loc and loc[-1] == "id":
         value = error.get("input")
         return _issue(

@@ -8,6 +8,11 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 
+# A longer Retry-After is read as this: one day is far beyond any documented rate-limit window,
+# and an unbounded value would overflow the next-attempt timestamp.
+MAX_RETRY_AFTER_SECONDS = 86_400.0
+
+
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Return the seconds a ``Retry-After`` header asks to wait, or None if absent or invalid.
 
@@ -42,12 +47,14 @@ def retry_delay(
     """Return the seconds to wait before try ``attempt + 1`` after try ``attempt`` failed.
 
     Without ``retry_after``, the delay is drawn uniformly between ``base / 2`` and
-    ``base * 2**(attempt - 1)`` capped at ``max_seconds``, so runs that failed together do not
-    retry together. An app's
-    ``Retry-After`` is honoured as a minimum, plus up to 10 % jitter, even above ``max_seconds``.
+    ``base * 2**(attempt - 1)``, both capped at ``max_seconds``, so runs that failed together do
+    not retry together. An app's ``Retry-After`` is honoured as a minimum, plus up to 10 %
+    jitter, even above ``max_seconds``, up to :data:`MAX_RETRY_AFTER_SECONDS`.
     """
     rng = rng or random.Random()
     if retry_after is not None:
-        return retry_after + rng.uniform(0, retry_after * 0.1 + 0.05)
+        wait = min(retry_after, MAX_RETRY_AFTER_SECONDS)
+        return wait + rng.uniform(0, wait * 0.1 + 0.05)
     ceiling = min(max_seconds, base_seconds * (2 ** max(0, attempt - 1)))
-    return rng.uniform(base_seconds / 2, max(ceiling, base_seconds / 2))
+    floor = min(base_seconds / 2, ceiling)
+    return rng.uniform(floor, ceiling)

@@ -44,8 +44,8 @@ class EventRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
         dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-        # RETURNING tells whether the row went in: psycopg 3 reports rowcount -1 for
-        # INSERT … ON CONFLICT DO NOTHING, so rowcount cannot tell.
+        # The RETURNING row shows whether the insert happened, because with psycopg 3.3 and
+        # SQLAlchemy 2.1 rowcount is -1 for INSERT … ON CONFLICT DO NOTHING on PostgreSQL.
         self._insert_event = dialect.insert(Event.__table__).on_conflict_do_nothing(
             index_elements=["automation_id", "dedup_key"]
         ).returning(Event.__table__.c.id)
