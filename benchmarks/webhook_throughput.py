@@ -118,6 +118,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="worker threads per process")
     parser.add_argument("--worker-processes", type=int, default=0,
                         help="separate 'arrimage worker' processes (0: the serve process runs the runs)")
+    parser.add_argument("--separate-phases", action="store_true",
+                        help="accept every webhook with no run executing, then start the worker "
+                             "processes (at least one) and time the runs alone")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -148,6 +151,8 @@ def main() -> None:
 
     try:
         start(sys.executable, "-c", SINK_CODE, str(sink_port))
+        if args.separate_phases:
+            args.worker_processes = max(1, args.worker_processes)
         serve_args = ["serve"] + (["--no-consumer"] if args.worker_processes else [])
         serve = start(sys.executable, "-m", "arrimage", *serve_args)
         base = f"http://127.0.0.1:{port}"
@@ -157,8 +162,11 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        workers = [start(sys.executable, "-m", "arrimage", "worker", "--no-scheduler")
-                   for _ in range(args.worker_processes)]
+        def start_workers() -> list[subprocess.Popen[bytes]]:
+            return [start(sys.executable, "-m", "arrimage", "worker", "--no-scheduler")
+                    for _ in range(args.worker_processes)]
+
+        workers = [] if args.separate_phases else start_workers()
 
         document = {
             "id": "bench", "name": "Benchmark",
@@ -176,6 +184,9 @@ def main() -> None:
         started = time.perf_counter()
         latencies = asyncio.run(send_all("127.0.0.1", port, path, args.requests, args.concurrency))
         accepted_seconds = time.perf_counter() - started
+        if args.separate_phases:
+            workers = start_workers()
+            started = time.perf_counter()  # runs are timed from the workers' start
 
         from sqlalchemy import create_engine, text
 
@@ -206,6 +217,7 @@ def main() -> None:
         results = {
             "backend": args.backend,
             "worker_processes": args.worker_processes,
+            "separate_phases": args.separate_phases,
             "threads_per_process": args.threads,
             "requests": args.requests,
             "concurrency": args.concurrency,

@@ -24,7 +24,7 @@ def list_apps(as_json: bool = typer.Option(False, "--json", help=_("Print JSON."
     for entry in entries:
         table.add_row(
             entry["key"],
-            entry["name"]["fr_CA"] + " / " + entry["name"]["en"],
+            entry["name"][current_locale()],
             ", ".join(op["key"] for op in entry["triggers"]) or "-",
             ", ".join(op["key"] for op in entry["actions"]) or "-",
             ", ".join(op["key"] for op in entry["searches"]) or "-",

@@ -13,6 +13,7 @@ from rich.table import Table
 from arrimage.catalogue import webhook_url
 from arrimage.cli.common import print_json, runtime
 from arrimage.engine.errors import DocumentError
+from arrimage.engine.records import status_label
 from arrimage.i18n import _
 
 app = typer.Typer(help=_("Manage automations."), no_args_is_help=True)
@@ -71,6 +72,8 @@ def import_automations(
             else:
                 message = _("{name} ({id}) is unchanged (version {version}).", **summary)
             typer.echo(message)
+            if enable:
+                typer.echo("  " + _("It is on."))
             if summary["webhook_url"]:
                 typer.echo("  " + _("Webhook URL: {url}", url=summary["webhook_url"]))
     if as_json:
@@ -105,7 +108,7 @@ def list_automations(as_json: bool = typer.Option(False, "--json", help=_("Print
     table = Table(_("Id"), _("Name"), _("Trigger"), _("State"), _("Version"), _("Last run"))
     for automation in automations:
         state = _("on") if automation["enabled"] else _("off")
-        last = f"{automation.get('last_run_status') or '-'} {automation.get('last_run_at') or ''}".strip()
+        last = f"{status_label(automation.get('last_run_status'))} {automation.get('last_run_at') or ''}".strip()
         trigger = f"{automation['trigger']['app']}.{automation['trigger']['event']}"
         table.add_row(automation["id"], automation["name"], trigger, state, str(automation["version"]), last)
     Console().print(table)

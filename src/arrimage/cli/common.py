@@ -1,4 +1,4 @@
-"""What the commands share: settings with command-line overrides, the runtime, output."""
+"""Helpers shared by the commands: settings with command-line overrides, the runtime, output."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from arrimage.cli.automations import read_document, report_document_error
 from arrimage.cli.common import print_json, runtime
 from arrimage.engine.errors import DocumentError
 from arrimage.engine.executor import RunPlan
-from arrimage.engine.records import RunStatus, StepRecord, StepStatus
+from arrimage.engine.records import RunStatus, StepRecord, StepStatus, status_label
 from arrimage.engine.validation import load_document
 from arrimage.i18n import _, current_locale
 from arrimage.web.api.runs import replay as replay_run
@@ -39,7 +39,8 @@ def list_runs(
         return
     table = Table(_("Run"), _("Automation"), _("Status"), _("Created"), _("Error"))
     for run in runs:
-        table.add_row(run["id"], run["automation_id"], run["status"], run["created_at"], _error_text(run["error"]))
+        table.add_row(run["id"], run["automation_id"], status_label(run["status"]), run["created_at"],
+                      _error_text(run["error"]))
     Console().print(table)
 
 
@@ -122,14 +123,17 @@ class _MemoryRecorder:
 def print_run(run: dict[str, Any]) -> None:
     """Print a run and its steps for a person."""
     console = Console()
-    header = _("Run {id}: {status}", id=run.get("id", "-"), status=run["status"])
+    if run.get("id"):
+        header = _("Run {id}: {status}", id=run["id"], status=status_label(run["status"]))
+    else:
+        header = _("Test run (not stored): {status}", status=status_label(run["status"]))
     console.print(f"[bold]{header}[/bold]")
     if run.get("error"):
         console.print("  " + _error_text(run["error"]), style="red")
     for step in run["steps"]:
         operation = f" {step['app']}.{step['operation']}" if step.get("app") else ""
         timing = f" {step['duration_ms']:.1f} ms" if step.get("duration_ms") is not None else ""
-        console.print(f"- {step['step_id']} ({step['kind']}{operation}): {step['status']}{timing}")
+        console.print(f"- {step['step_id']} ({step['kind']}{operation}): {status_label(step['status'])}{timing}")
         if step["kind"] != "trigger" and step.get("input") is not None:
             console.print("    " + _("input: {value}", value=_compact(step["input"])), markup=False)
         if step.get("output") is not None:

@@ -15,6 +15,7 @@ from arrimage.catalogue import webhook_url
 from arrimage.cli.common import settings
 from arrimage.config import ConfigurationError
 from arrimage.examples import example_automation, example_event
+from arrimage.engine.records import status_label
 from arrimage.i18n import _
 from arrimage.logs import configure_logging
 from arrimage.runtime import Runtime
@@ -94,7 +95,8 @@ def _play_example(runtime: Runtime, server: uvicorn.Server) -> None:
     typer.echo("")
     typer.echo(_("Example automation {id} is on. Its webhook URL:", id=summary["id"]))
     typer.echo(f"  {url}")
-    typer.echo(_("A sample event was sent: run {run_id} {status}. See it with:", run_id=run_id, status=status))
+    typer.echo(_("A sample event was sent: run {run_id} {status}. See it with:", run_id=run_id,
+                 status=status_label(status)))
     typer.echo(f"  curl -s {base_url}/api/runs/{run_id}")
     typer.echo(_("Send your own event with:"))
     typer.echo(f"  curl -s -H 'Content-Type: application/json' -d '{{\"email\": \"a@exemple.ca\", \"province\": \"QC\"}}' {url}")

@@ -1,4 +1,4 @@
-"""The catalogue of apps Arrimage knows."""
+"""The catalogue of apps that Arrimage connects."""
 
 from __future__ import annotations
 

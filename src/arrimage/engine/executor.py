@@ -47,7 +47,7 @@ ConnectionResolver = Callable[[str, str], ConnectionData]
 
 
 class Recorder(Protocol):
-    """Where the executor writes step records (the database, or memory for a test run)."""
+    """The destination of step records: the database, or memory for a test run."""
 
     def save_step(self, record: StepRecord) -> None:
         """Store ``record`` durably before returning; replace an earlier record of the step."""

@@ -1,6 +1,6 @@
 """Webhook intake: check a delivery, store its events, and queue their runs.
 
-The answer to the sender is sent only after the events are committed, and each event carries
+The sender gets its response only after the events are committed, and each event carries
 a de-duplication key: the source's event id when a known header has one, else a SHA-256 hash
 of the event's canonical JSON. A repeated delivery is answered like the first and starts no run.
 """
@@ -51,7 +51,7 @@ class IntakeResult:
 def accept_webhook(runtime: Runtime, automation_id: str, secret: str, request: WebhookRequest) -> IntakeResult:
     """Validate and store a delivery for ``automation_id``, then queue its runs.
 
-    Raises :class:`WebhookRejectedError` with the HTTP status to answer: 404 for an unknown or
+    Raises :class:`WebhookRejectedError` with the HTTP status of the response: 404 for an unknown or
     disabled automation, 401 for a wrong secret or signature, 400/415 for a body that cannot be
     read.
     """

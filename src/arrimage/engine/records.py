@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from arrimage.i18n import _l
+
 
 class RunStatus(enum.StrEnum):
     QUEUED = "queued"
@@ -30,7 +32,7 @@ class StepStatus(enum.StrEnum):
 
 @dataclass
 class StepRecord:
-    """What happened in one step: ``input`` is the mapped input, after templates."""
+    """The record of one step; ``input`` is the mapped input, after templates."""
 
     step_id: str
     position: int
@@ -69,8 +71,28 @@ class StepRecord:
 
 @dataclass
 class RunOutcome:
-    """How a pass of the executor over a run ended."""
+    """The end state of one pass of the executor over a run."""
 
     status: RunStatus
     error: dict[str, Any] | None = None
     retry_in_seconds: float | None = None
+
+
+# Status labels for people. The stored and API values stay the English keys.
+STATUS_LABELS = {
+    "queued": _l("queued"),
+    "running": _l("running"),
+    "succeeded": _l("succeeded"),
+    "failed": _l("failed"),
+    "filtered": _l("stopped by a filter"),
+    "waiting_retry": _l("waiting to retry"),
+    "pending": _l("to run again"),
+}
+
+
+def status_label(status: str | None) -> str:
+    """Return a run or step status in the current language (the key itself if unknown)."""
+    if not status:
+        return "-"
+    label = STATUS_LABELS.get(status)
+    return label.render() if label else status

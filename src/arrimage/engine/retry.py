@@ -14,7 +14,7 @@ MAX_RETRY_AFTER_SECONDS = 86_400.0
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Return the seconds a ``Retry-After`` header asks to wait, or None if absent or invalid.
+    """Return the wait in seconds that a ``Retry-After`` header requests, or None if absent or invalid.
 
     The header holds either a number of seconds or an HTTP date (RFC 9110, section 10.2.3).
     """

@@ -37,7 +37,7 @@ class MissingKeyError(Exception):
 
 
 class _MissingValue(StrictUndefined):
-    """An undefined value that knows where it was looked up; using it raises MissingKeyError.
+    """An undefined value that records where it was looked up; using it raises MissingKeyError.
 
     ``default(…)`` and ``is defined`` still work on it, as on any Jinja undefined value.
     """

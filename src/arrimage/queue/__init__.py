@@ -1,7 +1,7 @@
 """The task queue: Huey on SQLite by default, on Redis for scale-out.
 
 Messages carry only ids and JSON (see :class:`JsonSerializer`), never pickled objects, so a
-shared Redis holds nothing that could run code when read.
+shared Redis contains nothing that could run code when read.
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ class JsonSerializer(Serializer):
 class SqliteQueueStorage(SqliteStorage):
     """Huey's SQLite storage with ``synchronous=NORMAL`` instead of SQLite's default FULL.
 
-    In WAL mode NORMAL survives a process crash and skips an fsync per message; a power loss
-    can drop the last messages, and the scheduler's recovery sweep enqueues those runs again
+    In WAL mode NORMAL survives a process crash and skips an fsync per message. A power loss
+    can drop the last messages, so the scheduler's recovery sweep enqueues those runs again
     from the database.
     """
 

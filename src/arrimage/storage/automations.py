@@ -22,7 +22,7 @@ from arrimage.storage.secrets import SecretBox
 
 @dataclass(frozen=True)
 class ActiveAutomation:
-    """What the webhook intake needs to know about an automation, read in one query."""
+    """The automation data that the webhook intake reads in one query."""
 
     id: str
     enabled: bool

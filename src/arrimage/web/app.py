@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from starlette.types import Receive, Scope, Send
 
 from arrimage import __version__
 from arrimage.runtime import Runtime
@@ -17,6 +18,20 @@ from arrimage.web.api import router as api_router
 from arrimage.web.errors import install_error_handlers
 
 logger = logging.getLogger(__name__)
+
+
+class ArrimageApp(FastAPI):
+    """The FastAPI app, which handles webhook deliveries before the framework's layers."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and scope["path"].startswith("/hooks/")
+            and await hooks.handle_webhook(self.state.runtime, scope, receive, send)
+        ):
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(runtime: Runtime, *, consumer: bool = False, scheduler: bool = False) -> FastAPI:
@@ -34,7 +49,7 @@ def create_app(runtime: Runtime, *, consumer: bool = False, scheduler: bool = Fa
         finally:
             runtime.close()
 
-    app = FastAPI(
+    app = ArrimageApp(
         title="Arrimage",
         version=__version__,
         description="Automations that connect Cyberimpact to other apps.",

@@ -1,4 +1,4 @@
-"""Answers for Arrimage's errors: JSON with a code and a message in the reader's language."""
+"""Error responses: JSON with a code and a message in the reader's language."""
 
 from __future__ import annotations
 
@@ -38,21 +38,25 @@ def error_response(request: Request, error: ArrimageError, status_code: int) -> 
     return JSONResponse(body, status_code=status_code)
 
 
+def status_for(error: ArrimageError) -> int:
+    """Return the HTTP status of the response to ``error``."""
+    if isinstance(error, WebhookRejectedError):
+        return error.status_code
+    if isinstance(error, NotFoundError):
+        return 404
+    if isinstance(error, ConflictError):
+        return 409
+    if isinstance(error, DocumentError | InvalidInputError):
+        return 422
+    return 400
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map each kind of Arrimage error to its HTTP status."""
 
     async def handle(request: Request, error: Exception) -> JSONResponse:
-        assert isinstance(error, ArrimageError)  # guaranteed by the registration below
-        if isinstance(error, WebhookRejectedError):
-            status = error.status_code
-        elif isinstance(error, NotFoundError):
-            status = 404
-        elif isinstance(error, ConflictError):
-            status = 409
-        elif isinstance(error, DocumentError | InvalidInputError):
-            status = 422
-        else:
-            status = 400
-        return error_response(request, error, status)
+        if not isinstance(error, ArrimageError):  # only registered for ArrimageError
+            raise error
+        return error_response(request, error, status_for(error))
 
     app.add_exception_handler(ArrimageError, handle)

@@ -18,8 +18,8 @@ from arrimage.i18n import _l
 def parse_catch_hook(context: TriggerContext, request: WebhookRequest) -> list[IncomingEvent]:
     """Check the signature when one is configured, then turn the body into events.
 
-    A JSON object is one event; a JSON array of objects is one event per object; a form body
-    (``application/x-www-form-urlencoded``) is one event with its fields.
+    A JSON object is one event, and a JSON array of objects gives one event per object. A form
+    body (``application/x-www-form-urlencoded``) is one event with its fields.
     """
     verify_signature(context, request)
     body = decode_body(request)
@@ -89,7 +89,7 @@ def decode_body(request: WebhookRequest) -> dict[str, Any] | list[Any]:
 
 
 def verify_signature(context: TriggerContext, request: WebhookRequest) -> None:
-    """Check an HMAC-SHA256 signature over the raw body when the trigger asks for one.
+    """Check an HMAC-SHA256 signature over the raw body when the trigger is configured for one.
 
     The check fails closed: a configured header with no secret, a missing header or a wrong
     signature all reject the delivery with 401.
