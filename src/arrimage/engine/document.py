@@ -60,20 +60,21 @@ class _StepBase(_Model):
     name: str | None = None
 
 
-class ActionStep(_StepBase):
+class _OperationStep(_StepBase):
+    """A step that calls one of an app's operations; ``action`` is the operation's key."""
+
+    app: str
+    action: str
+    connection: str | None = None
+    input: dict[str, Any] = Field(default_factory=dict)
+
+
+class ActionStep(_OperationStep):
     type: Literal["action"] = "action"
-    app: str
-    action: str
-    connection: str | None = None
-    input: dict[str, Any] = Field(default_factory=dict)
 
 
-class SearchStep(_StepBase):
+class SearchStep(_OperationStep):
     type: Literal["search"] = "search"
-    app: str
-    action: str
-    connection: str | None = None
-    input: dict[str, Any] = Field(default_factory=dict)
 
 
 class FilterStep(_StepBase):
