@@ -11,6 +11,7 @@ import typer
 from arrimage import __version__
 from arrimage.cli import apps as apps_commands
 from arrimage.cli import automations as automation_commands
+from arrimage.cli import normalize as normalize_commands
 from arrimage.cli import runs as run_commands
 from arrimage.cli import sandbox as sandbox_commands
 from arrimage.cli import serve as serve_commands
@@ -33,6 +34,7 @@ app.add_typer(apps_commands.app, name="apps")
 app.command("serve", help=_("Run the web app, the webhook intake, the scheduler and workers in one process."))(serve_commands.serve)
 app.command("worker", help=_("Run queue workers only (to scale out with PostgreSQL and Redis)."))(serve_commands.worker)
 app.command("sandbox", help=_("Run a local Cyberimpact emulator (no real email is sent)."))(sandbox_commands.sandbox)
+app.command("normalize", help=_("Convert one value to the format Cyberimpact accepts, and say why when it cannot."))(normalize_commands.normalize)
 app.command("run", help=_("Run an automation file once on an event file, without the queue, to test it."))(run_commands.run_file)
 
 

@@ -132,13 +132,13 @@ def set_locale(locale: str) -> None:
     _current_locale.set(normalize_locale(locale))
 
 
-def translate(message: str, locale: str | None = None, **params: Any) -> str:
+def translate(message: str, locale: str | None = None, /, **params: Any) -> str:
     """Translate ``message`` into ``locale`` (default: the current one) and fill its fields."""
     text = translations(normalize_locale(locale or current_locale())).gettext(message)
     return text.format(**params) if params else text
 
 
-def _(message: str, **params: Any) -> str:
+def _(message: str, /, **params: Any) -> str:
     """Translate ``message`` now, in the current locale."""
     return translate(message, **params)
 
@@ -151,7 +151,7 @@ class LazyText:
 
     __slots__ = ("message", "params")
 
-    def __init__(self, message: str, **params: Any) -> None:
+    def __init__(self, message: str, /, **params: Any) -> None:
         self.message = message
         self.params = params
 
@@ -183,7 +183,7 @@ class LazyText:
         return {locale: self.render(locale) for locale in SUPPORTED_LOCALES}
 
 
-def _l(message: str, **params: Any) -> LazyText:
+def _l(message: str, /, **params: Any) -> LazyText:
     """Mark ``message`` for translation at render time."""
     return LazyText(message, **params)
 
