@@ -162,12 +162,21 @@ def test_run_malformed_event_file(cli: Cli, tmp_path: Path, sink: Sink) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_runs_replay_unknown_run(cli: Cli) -> None:
-    result = cli("runs", "replay", "run_missing")
+def test_runs_replay_unknown_run(backend_cli: Cli, runtime: Runtime) -> None:
+    result = backend_cli("runs", "replay", "run_missing")
 
     assert result.returncode == 1
     assert "No run has the id run_missing." in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_read_command_without_data(cli: Cli, tmp_path: Path) -> None:
+    result = cli("runs", "list")
+
+    assert result.returncode == 2
+    assert "No Arrimage data in" in result.stderr
+    assert "--data-dir" in result.stderr
+    assert not (tmp_path / "data" / "arrimage.db").exists()
 
 
 def test_invalid_setting_named(tmp_path: Path) -> None:

@@ -8,18 +8,20 @@ from typing import Optional
 
 import typer
 
-from arrimage import __version__
-from arrimage.cli import apps as apps_commands
-from arrimage.cli import automations as automation_commands
-from arrimage.cli import normalize as normalize_commands
-from arrimage.cli import runs as run_commands
-from arrimage.cli import sandbox as sandbox_commands
-from arrimage.cli import serve as serve_commands
-from arrimage.cli.common import STATE
-from arrimage.engine.errors import ArrimageError
 from arrimage.i18n import _, locale_from_environment, set_locale
 
+# Before the command modules are imported: their help texts are translated when they load.
 set_locale(locale_from_environment())
+
+from arrimage import __version__  # noqa: E402
+from arrimage.cli import apps as apps_commands  # noqa: E402
+from arrimage.cli import automations as automation_commands  # noqa: E402
+from arrimage.cli import normalize as normalize_commands  # noqa: E402
+from arrimage.cli import runs as run_commands  # noqa: E402
+from arrimage.cli import sandbox as sandbox_commands  # noqa: E402
+from arrimage.cli import serve as serve_commands  # noqa: E402
+from arrimage.cli.common import STATE  # noqa: E402
+from arrimage.engine.errors import ArrimageError  # noqa: E402
 
 app = typer.Typer(
     name="arrimage",

@@ -19,20 +19,31 @@ from arrimage.i18n import _
 app = typer.Typer(help=_("Manage automations."), no_args_is_help=True)
 
 
-def read_document(path: Path) -> dict[str, Any]:
-    """Read an automation from a YAML or JSON file; exit with a clear message if unreadable."""
+class UnreadableFileError(Exception):
+    """A file cannot be read as an automation; the message says why, in the user's language."""
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    """Read an automation from a YAML or JSON file, or raise UnreadableFileError."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        typer.echo(_("File not found: {path}.", path=path), err=True)
-        raise typer.Exit(2)
+    except FileNotFoundError as error:
+        raise UnreadableFileError(_("File not found: {path}.", path=path)) from error
     except yaml.YAMLError as error:
-        typer.echo(_("{path} is not valid YAML: {problem}", path=path, problem=error), err=True)
-        raise typer.Exit(2)
+        raise UnreadableFileError(_("{path} is not valid YAML: {problem}", path=path, problem=error)) from error
     if not isinstance(data, dict):
-        typer.echo(_("{path} must contain one automation (a mapping with name, trigger and steps).", path=path), err=True)
-        raise typer.Exit(2)
+        raise UnreadableFileError(
+            _("{path} must contain one automation (a mapping with name, trigger and steps).", path=path))
     return data
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    """Read an automation file; exit with code 2 and a clear message if it is unreadable."""
+    try:
+        return load_file(path)
+    except UnreadableFileError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from error
 
 
 def report_document_error(path: Path, error: DocumentError) -> None:
@@ -48,11 +59,17 @@ def import_automations(
     enable: bool = typer.Option(False, "--enable", help=_("Turn the automations on after importing.")),
     as_json: bool = typer.Option(False, "--json", help=_("Print JSON.")),
 ) -> None:
-    rt = runtime()
+    rt = runtime(create=True)
     results = []
     failed = False
+    unreadable = False
     for path in files:
-        data = read_document(path)
+        try:
+            data = load_file(path)
+        except UnreadableFileError as error:
+            typer.echo(str(error), err=True)
+            unreadable = True
+            continue
         try:
             summary = rt.automations.save(data)
         except DocumentError as error:
@@ -74,10 +91,14 @@ def import_automations(
             typer.echo(message)
             if enable:
                 typer.echo("  " + _("It is on."))
+            elif not summary["enabled"]:
+                typer.echo("  " + _("It is off: turn it on with arrimage automations enable {id}.", id=summary["id"]))
             if summary["webhook_url"]:
                 typer.echo("  " + _("Webhook URL: {url}", url=summary["webhook_url"]))
     if as_json:
         print_json(results)
+    if unreadable:
+        raise typer.Exit(2)
     if failed:
         raise typer.Exit(1)
 
@@ -106,12 +127,45 @@ def list_automations(as_json: bool = typer.Option(False, "--json", help=_("Print
         typer.echo(_("No automations yet. Import one with: arrimage automations import FILE.yaml"))
         return
     table = Table(_("Id"), _("Name"), _("Trigger"), _("State"), _("Version"), _("Last run"))
+    table.columns[0].no_wrap = True  # ids are copied into other commands: never cut them
     for automation in automations:
         state = _("on") if automation["enabled"] else _("off")
         last = f"{status_label(automation.get('last_run_status'))} {automation.get('last_run_at') or ''}".strip()
         trigger = f"{automation['trigger']['app']}.{automation['trigger']['event']}"
         table.add_row(automation["id"], automation["name"], trigger, state, str(automation["version"]), last)
     Console().print(table)
+
+
+@app.command("show", help=_("Show an automation: state, version, webhook URL and document."))
+def show(
+    automation_id: str = typer.Argument(..., help=_("Automation id.")),
+    as_json: bool = typer.Option(False, "--json", help=_("Print JSON.")),
+) -> None:
+    rt = runtime()
+    summary = rt.automations.get(automation_id)
+    summary["webhook_url"] = webhook_url(rt, automation_id)
+    if as_json:
+        print_json(summary)
+        return
+    state = _("on") if summary["enabled"] else _("off")
+    typer.echo(_("{name} ({id}): {state}, version {version}.", name=summary["name"], id=summary["id"],
+                 state=state, version=summary["version"]))
+    if summary["webhook_url"]:
+        typer.echo("  " + _("Webhook URL: {url}", url=summary["webhook_url"]))
+    typer.echo(yaml.safe_dump(summary["document"], allow_unicode=True, sort_keys=False), nl=False)
+
+
+@app.command("delete", help=_("Delete an automation with its events and runs."))
+def delete(
+    automation_id: str = typer.Argument(..., help=_("Automation id.")),
+    yes: bool = typer.Option(False, "--yes", help=_("Do not ask for confirmation.")),
+) -> None:
+    rt = runtime()
+    summary = rt.automations.get(automation_id)
+    if not yes and not typer.confirm(_("Delete {name} ({id}) with all its runs?", name=summary["name"], id=automation_id)):
+        raise typer.Exit(1)
+    rt.automations.delete(automation_id)
+    typer.echo(_("Deleted {name} ({id}).", name=summary["name"], id=automation_id))
 
 
 @app.command("enable", help=_("Turn an automation on."))

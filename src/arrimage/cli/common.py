@@ -40,15 +40,31 @@ def settings(**extra: Any) -> Settings:
         raise typer.Exit(2) from error
 
 
-def runtime(**extra: Any) -> Runtime:
-    """Return a runtime for a short command (migrations applied, no threads started)."""
+def runtime(*, create: bool = False, **extra: Any) -> Runtime:
+    """Return a runtime for a short command (migrations applied, no threads started).
+
+    Unless ``create`` is true, a missing SQLite database ends the command with a message
+    instead of creating an empty installation in the wrong folder.
+    """
     current = settings(**extra)
     configure_logging("WARNING")
+    if not create and not has_data(current):
+        typer.echo(_("No Arrimage data in {path}: run the command from the folder where the server "
+                     "runs, or pass --data-dir (or set ARRIMAGE_DATA_DIR).",
+                     path=current.data_dir.resolve()), err=True)
+        raise typer.Exit(2)
     try:
         return Runtime(current)
     except ConfigurationError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from error
+
+
+def has_data(current: Settings) -> bool:
+    """Return whether the configured database exists (always true for a database server)."""
+    if current.database_url and not current.database_url.startswith("sqlite"):
+        return True
+    return (current.data_dir / "arrimage.db").exists() or bool(current.database_url)
 
 
 def print_json(value: Any) -> None:

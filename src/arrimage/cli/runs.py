@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import typer
+from cryptography.fernet import Fernet
 from rich.console import Console
 from rich.table import Table
 
 from arrimage.cli.automations import read_document, report_document_error
-from arrimage.cli.common import print_json, runtime
+from arrimage.cli.common import has_data, print_json, runtime, settings
 from arrimage.engine.errors import DocumentError
 from arrimage.engine.executor import RunPlan
 from arrimage.engine.records import RunStatus, StepRecord, StepStatus, status_label
@@ -38,6 +40,8 @@ def list_runs(
         typer.echo(_("No runs yet."))
         return
     table = Table(_("Run"), _("Automation"), _("Status"), _("Created"), _("Error"))
+    table.columns[0].no_wrap = True  # ids are copied into other commands: never cut them
+    table.columns[1].no_wrap = True
     for run in runs:
         table.add_row(run["id"], run["automation_id"], status_label(run["status"]), run["created_at"],
                       _error_text(run["error"]))
@@ -92,7 +96,13 @@ def run_file(
         typer.echo(_("{path} must contain a JSON object.", path=event), err=True)
         raise typer.Exit(2)
 
-    rt = runtime()
+    # Connections are read from the data folder when there is one; otherwise a throwaway folder
+    # keeps the command from creating an installation where the user happens to be.
+    scratch = None if has_data(settings()) else tempfile.TemporaryDirectory(prefix="arrimage-run-")
+    if scratch:
+        rt = runtime(create=True, data_dir=Path(scratch.name), secret_key=Fernet.generate_key().decode())
+    else:
+        rt = runtime()
     now = datetime.now(timezone.utc)
     recorder = _MemoryRecorder()
     trigger = StepRecord(step_id="trigger", position=0, kind="trigger", status=StepStatus.SUCCEEDED,
@@ -101,7 +111,12 @@ def run_file(
     plan = RunPlan(run_id="test", automation_id=document.id or "test", document=document,
                    trigger_output=payload, event={"id": "test", "received_at": now.isoformat()},
                    records={"trigger": trigger})
-    outcome = rt.executor.execute(plan, recorder)
+    try:
+        outcome = rt.executor.execute(plan, recorder)
+    finally:
+        rt.close()
+        if scratch:
+            scratch.cleanup()
     result = {"status": outcome.status.value, "error": outcome.error,
               "steps": [record.as_dict() for record in recorder.records]}
     if as_json:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import signal
+import socket
 import threading
 import time
 
@@ -33,6 +35,11 @@ def serve(
 ) -> None:
     current = settings(host=host, port=port, workers=workers)
     configure_logging(current.log_level)
+    if not port_is_free(current.host, current.port):
+        typer.echo(_("Port {port} on {host} is already in use: stop the other server, or choose "
+                     "another port with --port or ARRIMAGE_PORT.", port=current.port, host=current.host),
+                   err=True)
+        raise typer.Exit(2)
     try:
         runtime = Runtime(current)
     except ConfigurationError as error:
@@ -47,8 +54,22 @@ def serve(
                  url=current.base_url, data_dir=current.data_dir.resolve()))
     typer.echo(_("API documentation: {url}/api/docs", url=current.base_url))
     if example:
-        threading.Thread(target=_play_example, args=(runtime, server), daemon=True).start()
+        # A new thread starts with the default locale: run it in a copy of this context.
+        context = contextvars.copy_context()
+        threading.Thread(target=context.run, args=(_play_example, runtime, server), daemon=True).start()
     server.run()
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """Return whether ``host:port`` can be bound now (checked before anything starts)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def worker(

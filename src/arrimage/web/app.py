@@ -9,6 +9,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 from starlette.types import Receive, Scope, Send
 
 from arrimage import __version__
@@ -54,7 +58,7 @@ def create_app(runtime: Runtime, *, consumer: bool = False, scheduler: bool = Fa
         version=__version__,
         description="Automations that connect Cyberimpact to other apps.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served below from installed files: no CDN at run time
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -62,6 +66,22 @@ def create_app(runtime: Runtime, *, consumer: bool = False, scheduler: bool = Fa
     install_error_handlers(app)
     app.include_router(hooks.router)
     app.include_router(api_router)
+
+    app.mount("/api/docs/static", StaticFiles(directory=swagger_ui_path), name="swagger-ui")
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="Arrimage API",
+            swagger_js_url="/api/docs/static/swagger-ui-bundle.js",
+            swagger_css_url="/api/docs/static/swagger-ui.css",
+            swagger_favicon_url="/api/docs/static/favicon-32x32.png",
+        )
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/api/docs")
 
     @app.get("/api/health", tags=["health"], summary="Check that the server answers")
     async def health() -> dict[str, str]:
