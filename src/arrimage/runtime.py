@@ -32,6 +32,7 @@ from arrimage.storage.database import Database
 from arrimage.storage.events import EventRepository
 from arrimage.storage.runs import LeaseLostError, RunRepository
 from arrimage.storage.secrets import SecretBox
+from arrimage.storage.trigger_states import TriggerStateRepository
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ class Runtime:
         self.automations = AutomationRepository(self.db, self.box, self.connections)
         self.events = EventRepository(self.db)
         self.runs = RunRepository(self.db, settings.run_lease_seconds)
+        self.trigger_states = TriggerStateRepository(self.db)
         self.renderer = TemplateRenderer(default_filters())
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self._http: httpx.Client | None = None
@@ -59,6 +61,7 @@ class Runtime:
         self._executor: Executor | None = None
         self.huey: Huey = create_huey(settings, settings.queue_name)
         self.execute_run_task: TaskWrapper = self.huey.task(name="execute_run")(self.execute_run)
+        self.poll_trigger_task: TaskWrapper = self.huey.task(name="poll_trigger")(self.poll_trigger)
         self.consumer: Any = None
         self.scheduler: Scheduler | None = None
 
@@ -139,6 +142,25 @@ class Runtime:
             self.enqueue_run(run_id, delay=outcome.retry_in_seconds)
         return outcome.status.value
 
+    def enqueue_poll(self, automation_id: str) -> None:
+        """Put a poll of ``automation_id``'s trigger on the queue."""
+        try:
+            self.poll_trigger_task(automation_id)
+        except Exception:
+            logger.exception("could not enqueue a poll", extra={"automation_id": automation_id})
+
+    def poll_trigger(self, automation_id: str) -> list[str]:
+        """Poll ``automation_id``'s trigger once; return the ids of the runs it queued."""
+        from arrimage.engine.polling import poll_automation
+
+        return poll_automation(self, automation_id)
+
+    def schedule_polls(self) -> int:
+        """Enqueue the polls that are due (a scheduler job)."""
+        from arrimage.engine.polling import schedule_polls
+
+        return schedule_polls(self)
+
     def recover_runs(self) -> int:
         """Enqueue again the runs that a lost message or a dead worker left behind."""
         run_ids = self.runs.due_for_recovery(self.settings.queued_grace_seconds)
@@ -185,6 +207,7 @@ class Runtime:
             self.db,
             jobs=[
                 ("recover_runs", interval, self.recover_runs),
+                ("schedule_polls", interval, self.schedule_polls),
                 ("purge_old_runs", 3600.0, self.purge_old_runs),
             ],
             interval_seconds=interval,

@@ -136,6 +136,8 @@ class Operation:
     # Header names whose value identifies a delivery, checked in order (instant triggers).
     event_id_headers: tuple[str, ...] = ()
     needs_connection: bool = False
+    # Polling triggers: seconds between two polls of one automation.
+    poll_interval_seconds: float = 60.0
 
     def __post_init__(self) -> None:
         if not self.key.isidentifier():

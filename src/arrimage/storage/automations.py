@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
 
 from arrimage.engine.document import ActionStep, AutomationDocument, SearchStep
 from arrimage.engine.errors import ConflictError, DocumentError, DocumentIssue, NotFoundError
@@ -16,7 +16,7 @@ from arrimage.i18n import _l
 from arrimage.ids import new_id, new_secret
 from arrimage.storage.connections import ConnectionRepository
 from arrimage.storage.database import Database
-from arrimage.storage.models import Automation, AutomationVersion, Run
+from arrimage.storage.models import Automation, AutomationVersion, Run, TriggerState
 from arrimage.storage.secrets import SecretBox
 
 
@@ -145,6 +145,10 @@ class AutomationRepository:
         """Turn an automation on or off."""
         with self.db.session() as session:
             automation = _get(session, automation_id)
+            if enabled and not automation.enabled:
+                # Turning a polling automation on seeds its trigger again: nothing old fires.
+                session.execute(update(TriggerState).where(TriggerState.automation_id == automation_id)
+                                .values(seeded_at=None, polled_at=None))
             automation.enabled = enabled
             automation.updated_at = datetime.now(timezone.utc)
             return self._summary(automation, None)
