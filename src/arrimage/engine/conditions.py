@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from arrimage.engine.errors import InvalidInputError, TemplateError
+from arrimage.engine.errors import InvalidInputError, LocationText, TemplateError
 from arrimage.engine.templates import TemplateRenderer
 from arrimage.i18n import _l
 
@@ -182,7 +182,7 @@ def _matches(value: Any, pattern: Any, case_sensitive: bool, location: str) -> b
     except re.error as exc:
         raise InvalidInputError(
             _l("In {location}, {pattern} is not a valid regular expression: {problem}.",
-               location=location, pattern=repr(pattern), problem=str(exc))
+               location=LocationText(location), pattern=repr(pattern), problem=str(exc))
         ) from exc
     return compiled.search(_text(value, True)) is not None
 
@@ -201,7 +201,7 @@ def _as_number(value: Any, location: str) -> Decimal:
     if number is None or not number.is_finite():
         raise InvalidInputError(
             _l("In {location}, {value} is not a number: compare numbers such as 42 or 3.5.",
-               location=location, value=repr(value))
+               location=LocationText(location), value=repr(value))
         )
     return number
 
@@ -219,7 +219,7 @@ def _as_datetime(value: Any, timezone: str, location: str) -> datetime:
         except ValueError as exc:
             raise InvalidInputError(
                 _l("In {location}, {value} is not a date: use ISO 8601, such as 2026-12-04 or "
-                   "2026-12-04T09:30:00-05:00.", location=location, value=repr(value))
+                   "2026-12-04T09:30:00-05:00.", location=LocationText(location), value=repr(value))
             ) from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(timezone))

@@ -25,6 +25,7 @@ reader's language; ``str(error)`` renders it in the current locale.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from arrimage.i18n import LazyText, _l
@@ -48,6 +49,42 @@ class ArrimageError(Exception):
         return {"code": self.code, "message": self.message.as_dict(), **self.details}
 
 
+_LOCATION_PARTS = (
+    (re.compile(r"^step ('[^']*') \((.*)\)$"), lambda m: _l("step {step_id} ({path})", step_id=m[1], path=m[2])),
+    (re.compile(r"^step ('[^']*')$"), lambda m: _l("step {step_id}", step_id=m[1])),
+    (re.compile(r"^field (.+)$"), lambda m: _l("field {field}", field=m[1])),
+    (re.compile(r"^branch (.+)$"), lambda m: _l("branch {branch}", branch=m[1])),
+    (re.compile(r"^trigger$"), lambda m: _l("trigger")),
+)
+
+
+def localize_location(location: str, locale: str | None = None) -> str:
+    """Translate the words of a location such as ``step 'x' (steps[0]), field input.url``.
+
+    Locations are written in English where they are built (they are also stable keys in the
+    API); only their words (step, field, branch, trigger) change with the reader's language.
+    """
+    parts = []
+    for part in location.split(", "):
+        for pattern, label in _LOCATION_PARTS:
+            match = pattern.match(part)
+            if match:
+                part = label(match).render(locale)
+                break
+        parts.append(part)
+    return ", ".join(parts)
+
+
+class LocationText(LazyText):
+    """A location used as a message parameter, rendered with :func:`localize_location`."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+
+    def render(self, locale: str | None = None) -> str:
+        return localize_location(self.message, locale)
+
+
 class DocumentIssue:
     """One problem in an automation document, located by step id and field."""
 
@@ -56,7 +93,7 @@ class DocumentIssue:
         self.message = message
 
     def render(self, locale: str | None = None) -> str:
-        return f"{self.location}: {self.message.render(locale)}"
+        return f"{localize_location(self.location, locale)}: {self.message.render(locale)}"
 
     def to_record(self) -> dict[str, Any]:
         return {"location": self.location, "message": self.message.as_dict()}

@@ -16,7 +16,7 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined
 from jinja2 import exceptions as jinja_exceptions
 from jinja2.sandbox import SandboxedEnvironment
 
-from arrimage.engine.errors import TemplateError
+from arrimage.engine.errors import LocationText, TemplateError
 from arrimage.i18n import _l
 
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>.*?)\}\}\s*$", re.DOTALL)
@@ -158,7 +158,7 @@ class TemplateRenderer:
                     "has no key {key}. Check the name in the sample data, or add "
                     "| default('') if the value is optional.",
                     template=text,
-                    location=location,
+                    location=LocationText(location),
                     parent=exc.parent,
                     key=repr(exc.key),
                 ),
@@ -171,7 +171,7 @@ class TemplateRenderer:
                 _l(
                     "The template {template} in {location} is invalid: {problem}.",
                     template=text,
-                    location=location,
+                    location=LocationText(location),
                     problem=exc.message or "syntax error",
                 ),
                 template=text,
@@ -183,7 +183,7 @@ class TemplateRenderer:
                 _l(
                     "The template {template} in {location} failed: {problem}.",
                     template=text,
-                    location=location,
+                    location=LocationText(location),
                     problem=(str(exc) or type(exc).__name__).rstrip("."),
                 ),
                 template=text,

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from arrimage.engine.errors import (
+    localize_location,
     ArrimageError,
     ConflictError,
     DocumentError,
@@ -31,7 +32,8 @@ def error_response(request: Request, error: ArrimageError, status_code: int) -> 
     body = {"error": {"code": error.code, "message": error.message.render(locale)}}
     if isinstance(error, DocumentError):
         body["error"]["issues"] = [
-            {"location": issue.location, "message": issue.message.render(locale)} for issue in error.issues
+            {"location": issue.location, "where": localize_location(issue.location, locale),
+             "message": issue.message.render(locale)} for issue in error.issues
         ]
     if "automations" in error.details:
         body["error"]["automations"] = error.details["automations"]
