@@ -377,3 +377,23 @@ def test_delete_automation_removes_runs(api: httpx.Client, runtime: Runtime, sin
 
     assert api.get(f"/api/runs/{run_id}").status_code == 404
     assert api.get("/api/events").json() == []
+
+
+def test_erasure_removes_runs(api: httpx.Client, runtime: Runtime, sink: Sink) -> None:
+    api.post("/api/automations", json=automation("erase", sink.url)).raise_for_status()
+    api.post("/api/automations/erase/enable").raise_for_status()
+    deliver(api, runtime, "erase", {"email": "eloise@exemple.ca"})
+    kept = deliver(api, runtime, "erase", {"email": "autre@exemple.ca"})
+
+    answer = api.post("/api/runs/erasures", json={"email": "Eloise@Exemple.ca"})
+
+    assert answer.status_code == 200
+    assert answer.json() == {"erased_runs": 1}
+    assert [run["id"] for run in api.get("/api/runs", params={"automation_id": "erase"}).json()] == [kept]
+
+
+def test_erasure_rejects_non_email(api: httpx.Client) -> None:
+    answer = api.post("/api/runs/erasures", json={"email": "not-an-address"}, headers={"Accept-Language": "en"})
+
+    assert answer.status_code == 422
+    assert "'not-an-address' is not an email address." in answer.json()["error"]["message"]

@@ -72,6 +72,21 @@ def replay(
     typer.echo(_("Run {id} is queued again; a running server or worker will resume it.", id=run_id))
 
 
+@runs_app.command("erase", help=_("Erase every event and run that mentions an email address."))
+def erase(
+    email: str = typer.Argument(..., help=_("The email address.")),
+    yes: bool = typer.Option(False, "--yes", help=_("Do not ask for confirmation.")),
+) -> None:
+    if "@" not in email:
+        typer.echo(_("{value} is not an email address.", value=repr(email)), err=True)
+        raise typer.Exit(2)
+    rt = runtime()
+    if not yes and not typer.confirm(_("Erase every event and run that mentions {email}? This cannot be undone.", email=email)):
+        raise typer.Exit(1)
+    count = rt.runs.erase_email(email)
+    typer.echo(_("Erased {count} runs with their events.", count=count))
+
+
 def run_file(
     file: Path = typer.Argument(..., help=_("Automation YAML file.")),
     event: Path = typer.Option(..., "--event", help=_("JSON file with the trigger's data.")),

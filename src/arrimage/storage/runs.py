@@ -7,11 +7,12 @@ executed by two workers at once.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Text, and_, bindparam, cast, delete, func, or_, select, update
 
 from arrimage.engine.errors import ConflictError, NotFoundError
 from arrimage.engine.records import FINISHED_RUN_STATUSES, RunOutcome, RunStatus, StepRecord, StepStatus
@@ -223,6 +224,35 @@ class RunRepository:
             if automation_id:
                 query = query.where(Run.automation_id == automation_id)
             return {status: count for status, count in session.execute(query)}
+
+    def erase_email(self, email: str) -> int:
+        """Delete every event, run and step record that mentions ``email``; return the run count.
+
+        The address is matched without regard to case, in event payloads and in the input and
+        output of every step, as written or JSON-escaped (non-ASCII characters).
+        """
+        needles = {email.strip().lower(), json.dumps(email.strip().lower())[1:-1]}
+        with self.db.session() as session:
+            event_ids: set[str] = set()
+            for needle in needles:
+                event_ids.update(session.scalars(
+                    select(Event.id).where(func.lower(cast(Event.payload, Text)).contains(needle, autoescape=True))))
+                step_runs = select(RunStep.run_id).where(or_(
+                    func.lower(cast(RunStep.input, Text)).contains(needle, autoescape=True),
+                    func.lower(cast(RunStep.output, Text)).contains(needle, autoescape=True),
+                ))
+                event_ids.update(session.scalars(select(Run.event_id).where(Run.id.in_(step_runs))))
+            if not event_ids:
+                return 0
+            chunk_ids = list(event_ids)
+            erased = 0
+            for start in range(0, len(chunk_ids), 500):
+                chunk = chunk_ids[start:start + 500]
+                run_ids = select(Run.id).where(Run.event_id.in_(chunk)).scalar_subquery()
+                session.execute(delete(RunStep).where(RunStep.run_id.in_(run_ids)))
+                erased += session.execute(delete(Run).where(Run.event_id.in_(chunk))).rowcount
+                session.execute(delete(Event).where(Event.id.in_(chunk)))
+            return erased
 
     def purge(self, older_than_days: int) -> int:
         """Delete finished runs (with their steps and events) created before the retention period."""

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
 import anyio
 from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
 
+from arrimage.engine.errors import InvalidInputError
 from arrimage.engine.records import RunStatus
+from arrimage.i18n import _l
 from arrimage.runtime import Runtime
 from arrimage.web.api.deps import get_runtime
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 
@@ -28,6 +34,19 @@ async def list_runs(
     return await anyio.to_thread.run_sync(lambda: runtime.runs.list(
         automation_id=automation_id, status=status.value if status else None,
         since=since, until=until, limit=limit, offset=offset))
+
+
+class Erasure(BaseModel):
+    email: str = Field(min_length=3, max_length=320, description="The address to erase.")
+
+
+@router.post("/erasures", summary="Erase every event and run that mentions an email address")
+async def erase_email(body: Erasure, runtime: Runtime = Depends(get_runtime)) -> dict[str, Any]:
+    if "@" not in body.email:
+        raise InvalidInputError(_l("{value} is not an email address.", value=repr(body.email)))
+    count = await anyio.to_thread.run_sync(runtime.runs.erase_email, body.email)
+    logger.info("erased %d runs for one email address on request", count)
+    return {"erased_runs": count}
 
 
 @router.get("/{run_id}", summary="Get a run with each step's input, output and error")
