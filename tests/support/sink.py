@@ -75,13 +75,16 @@ def _handler(sink: Sink) -> type[BaseHTTPRequestHandler]:
             if reply.delay_seconds:
                 time.sleep(reply.delay_seconds)
             payload = json.dumps(reply.body).encode() if not isinstance(reply.body, bytes) else reply.body
-            self.send_response(reply.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(payload)
+            try:
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up first (a timeout test): nothing to answer
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 

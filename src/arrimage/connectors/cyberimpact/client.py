@@ -1,6 +1,6 @@
 """An HTTP client of the Cyberimpact REST API v4, with every failure mapped to a step error.
 
-Requests carry ``Authorization: Bearer <token>`` and JSON bodies. Calls whose response holds
+Requests carry ``Authorization: Bearer <token>`` and JSON bodies. Calls whose response contains
 dates ask for ``dateReturnFormat=ISO8601``, because Cyberimpact otherwise returns Eastern time
 with no offset. Member keys (an email address or a numeric id) are URL-encoded whole, so a
 ``+`` in an address reaches the API as ``%2B`` and not as a space. The exception tree is drawn
@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn, Self
 from urllib.parse import quote, unquote, urlsplit
 
 import httpx
@@ -35,7 +35,13 @@ from arrimage.connectors.cyberimpact.errors import (
     excerpt,
     parse_error_body,
 )
-from arrimage.engine.errors import ConnectError, RateLimitedError, ServerError, StepTimeoutError
+from arrimage.engine.errors import (
+    ConnectError,
+    PermanentStepError,
+    RateLimitedError,
+    ServerError,
+    StepTimeoutError,
+)
 from arrimage.engine.retry import parse_retry_after
 from arrimage.i18n import _l
 from arrimage.logs import mask_email
@@ -49,7 +55,7 @@ ITER_PAGE_SIZE = 500
 ISO_DATES = {"dateReturnFormat": "ISO8601"}
 
 # Phrases of an error body that mark a duplicate member or an unsubscribed address. Cyberimpact
-# documents neither response; these match the usual wording ("already exists", "has already
+# documents neither response, so these match the usual wording ("already exists", "has already
 # been taken", "is unsubscribed") whatever status comes with it.
 EXISTS_PATTERN = re.compile(r"\balready (?:exists?|been taken|registered|subscribed)\b")
 UNSUBSCRIBED_PATTERN = re.compile(r"\bunsubscribed\b")
@@ -61,7 +67,7 @@ FilterValue = str | int | date
 class CyberimpactClient:
     """Call the Cyberimpact API of one account.
 
-    Pass ``http`` to share a connection pool; the client closes only the pool it created.
+    Pass ``http`` to share a connection pool. The client closes only a pool that it created.
     ``timeout_seconds`` applies to connecting, reading and writing each request.
     """
 
@@ -95,7 +101,7 @@ class CyberimpactClient:
         if self._owns_http:
             self._http.close()
 
-    def __enter__(self) -> CyberimpactClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -121,7 +127,7 @@ class CyberimpactClient:
     # Members
 
     def get_member(self, key: str | int) -> dict[str, Any] | None:
-        """Call ``GET /members/{key}``; return None when no member has that email or id."""
+        """Call ``GET /members/{key}`` and return the member, or None if no email or id matches."""
         try:
             return self._request("GET", f"/members/{member_key(key)}")
         except CyberimpactNotFoundError:
@@ -153,7 +159,7 @@ class CyberimpactClient:
         return self._request("GET", f"/members/{member_key(key)}/consent")
 
     def put_member_consent(self, key: str | int, consent: Mapping[str, Any]) -> dict[str, Any]:
-        """Call ``PUT /members/{key}/consent`` with ``relationType``, ``consentDate``, ``consentProof``."""
+        """Call ``PUT /members/{key}/consent`` with ``relationType``, ``consentDate`` and proof."""
         return self._request("PUT", f"/members/{member_key(key)}/consent", json=dict(consent))
 
     def send_optin(self, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -195,7 +201,7 @@ class CyberimpactClient:
         return self._iter_pages("/groups", "groups", page_size, filters)
 
     def create_group(self, title: str, is_public: bool) -> dict[str, Any]:
-        """Call ``POST /groups``: create a static group; public groups appear on forms."""
+        """Call ``POST /groups``: create a static group (public ones appear on forms)."""
         return self._request("POST", "/groups", json={"title": title, "isPublic": is_public})
 
     def list_group_members(
@@ -242,7 +248,7 @@ class CyberimpactClient:
         params: Mapping[str, FilterValue] | None = None,
         json: Any = None,
         dates: bool = True,
-    ) -> Any:
+    ) -> dict[str, Any]:
         query = {**(ISO_DATES if dates else {}), **(params or {})}
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
         request_name = describe_request(method, path)
@@ -257,10 +263,12 @@ class CyberimpactClient:
                 timeout=self.timeout_seconds,
             )
         except httpx.TimeoutException as exc:
-            logger.warning("Cyberimpact %s timed out after %s s", request_name, self.timeout_seconds)
+            logger.warning(
+                "Cyberimpact %s timed out after %s s", request_name, self.timeout_seconds
+            )
             raise StepTimeoutError(
-                _l("Cyberimpact did not answer {request} within {seconds} s. Arrimage will "
-                   "try again.", request=request_name, seconds=self.timeout_seconds)
+                _l("Cyberimpact did not respond to {request} within {seconds} s. Arrimage "
+                   "will try again.", request=request_name, seconds=self.timeout_seconds)
             ) from exc
         except httpx.TransportError as exc:
             problem = str(exc) or type(exc).__name__
@@ -272,7 +280,7 @@ class CyberimpactClient:
             ) from exc
 
         logger.debug(
-            "Cyberimpact %s answered %d in %.3f s",
+            "Cyberimpact %s returned %d in %.3f s",
             request_name, response.status_code, time.monotonic() - started,
         )
         raise_for_status(response, method, path)
@@ -292,7 +300,7 @@ def describe_request(method: str, path: str) -> str:
 
 
 def raise_for_status(response: httpx.Response, method: str, path: str) -> None:
-    """Raise the error that matches a 4xx or 5xx response; do nothing for other statuses."""
+    """Raise the error that matches a 4xx or 5xx response, and do nothing for other statuses."""
     status = response.status_code
     if status < 400:
         return
@@ -303,10 +311,11 @@ def raise_for_status(response: httpx.Response, method: str, path: str) -> None:
     if status == 429:
         _raise_rate_limited(request_name, body, retry_after)
     if status >= 500:
-        logger.warning("Cyberimpact %s answered %d", request_name, status)
+        logger.warning("Cyberimpact %s returned %d", request_name, status)
         raise ServerError(
-            _l("Cyberimpact had a server error ({status}) on {request}: {detail}. Arrimage "
-               "will try again.", status=status, request=request_name, detail=body.summary()),
+            _l("Cyberimpact had a server error ({status}) on {request}. Arrimage will try "
+               "again. Response from Cyberimpact: {detail}",
+               status=status, request=request_name, detail=body.summary()),
             status_code=status,
             retry_after=retry_after,
             **body.to_record(),
@@ -314,8 +323,8 @@ def raise_for_status(response: httpx.Response, method: str, path: str) -> None:
     raise _client_error(status, method, path, body)
 
 
-def _raise_rate_limited(request_name: str, body: ErrorBody, retry_after: float | None) -> None:
-    logger.warning("Cyberimpact %s answered 429; Retry-After: %s s", request_name, retry_after)
+def _raise_rate_limited(request_name: str, body: ErrorBody, retry_after: float | None) -> NoReturn:
+    logger.warning("Cyberimpact %s returned 429 with Retry-After %s s", request_name, retry_after)
     if retry_after is None:
         message = _l("Cyberimpact limits the request rate and rejected {request} (429). "
                      "Arrimage will try again later.", request=request_name)
@@ -326,86 +335,100 @@ def _raise_rate_limited(request_name: str, body: ErrorBody, retry_after: float |
     raise RateLimitedError(message, status_code=429, retry_after=retry_after, **body.to_record())
 
 
-def _client_error(status: int, method: str, path: str, body: ErrorBody) -> Exception:
+def _client_error(status: int, method: str, path: str, body: ErrorBody) -> PermanentStepError:
     """Build the error for a 4xx other than 429, from its status and the body's wording."""
     request_name = describe_request(method, path)
     detail = body.summary()
     if status == 401:
         return InvalidTokenError(
-            _l("Cyberimpact rejected the API token (401): {detail}. Create a token under "
-               "Developers > API tokens in Cyberimpact and save it in the connection.",
+            _l("Cyberimpact rejected the API token (401). Create a token under Developers > "
+               "API tokens in Cyberimpact and save it in the connection. Response from "
+               "Cyberimpact: {detail}",
                detail=detail),
             status_code=status,
             **body.to_record(),
         )
     if status == 403:
         return AccessDeniedError(
-            _l("Cyberimpact denied access to {request} (403): {detail}. Use a token created "
-               "by an administrator, on a plan that includes API access.",
+            _l("Cyberimpact denied access to {request} (403). Use a token created by an "
+               "administrator, on a plan that includes API access. Response from "
+               "Cyberimpact: {detail}",
                request=request_name, detail=detail),
             status_code=status,
             **body.to_record(),
         )
     if status == 404:
         return CyberimpactNotFoundError(
-            _l("Cyberimpact found nothing for {request}: {detail}. Check the email address "
-               "or id, and that it belongs to this account.", request=request_name, detail=detail),
+            _l("Cyberimpact found nothing for {request}. Check the email address or id, and "
+               "that it belongs to this account. Response from Cyberimpact: {detail}",
+               request=request_name, detail=detail),
             body=body, status_code=status,
         )
 
     wording = body.text()
     if status == 409 or EXISTS_PATTERN.search(wording):
         return MemberExistsError(
-            _l("A contact with this email address already exists in Cyberimpact: {detail}. "
-               "Update the existing contact instead of creating it.", detail=detail),
+            _l("A contact with this email address already exists in Cyberimpact. Update the "
+               "existing contact instead of creating it. Response from Cyberimpact: {detail}",
+               detail=detail),
             body=body, status_code=status,
         )
     if UNSUBSCRIBED_PATTERN.search(wording):
         return UnsubscribedError(
-            _l("This contact unsubscribed, so Cyberimpact refuses to add it again: {detail}. "
-               "Only an opt-in request that the contact confirms can subscribe it again.",
+            _l("This contact unsubscribed, so Cyberimpact does not add it again. Only an "
+               "opt-in request that the contact confirms can subscribe it again. Response "
+               "from Cyberimpact: {detail}",
                detail=detail),
             body=body, status_code=status,
         )
     if status == 422 and CONSENT_PATH.match(path):
         return ConsentConflictError(
-            _l("Cyberimpact kept the contact's current consent: {detail}. An express consent "
-               "cannot be replaced by an implied one; leave the consent unchanged.",
+            _l("Cyberimpact kept the contact's current consent, because an express consent "
+               "cannot be replaced by an implied one. Leave the consent unchanged. Response "
+               "from Cyberimpact: {detail}",
                detail=detail),
             body=body, status_code=status,
         )
     if status in (400, 422):
         return _validation_error(status, request_name, body)
     return CyberimpactRejectedError(
-        _l("Cyberimpact rejected {request} ({status}): {detail}",
+        _l("Cyberimpact rejected {request} ({status}). Response from Cyberimpact: {detail}",
            request=request_name, status=status, detail=detail),
         body=body, status_code=status,
     )
 
 
-def _validation_error(status: int, request_name: str, body: ErrorBody) -> CyberimpactValidationError:
+def _validation_error(
+    status: int, request_name: str, body: ErrorBody
+) -> CyberimpactValidationError:
     if body.field is None:
-        message = _l("Cyberimpact rejected {request} as invalid ({status}): {detail}. Correct "
-                     "the step's fields.", request=request_name, status=status,
+        message = _l("Cyberimpact rejected {request} as invalid ({status}). Correct the step's "
+                     "fields. Response from Cyberimpact: {detail}",
+                     request=request_name, status=status,
                      detail=body.summary())
     else:
-        message = _l("Cyberimpact rejected the field {field} ({status}): {detail}. Correct "
-                     "the value mapped to this field.", field=body.field, status=status,
+        message = _l("Cyberimpact rejected the value of the field {field} ({status}). Correct "
+                     "the value mapped to this field. Response from Cyberimpact: {detail}",
+                     field=body.field, status=status,
                      detail=body.summary())
     return CyberimpactValidationError(message, body=body, status_code=status)
 
 
-def _decode(response: httpx.Response, request_name: str) -> Any:
+def _decode(response: httpx.Response, request_name: str) -> dict[str, Any]:
+    # Every route this client calls returns a JSON object. Anything else in a 2xx comes from
+    # a proxy or an outage page, not from the API.
     try:
-        return response.json()
-    except ValueError as exc:
-        # A 2xx that is not JSON comes from a proxy or an outage page, not from the API.
-        raise ServerError(
-            _l("Cyberimpact answered {request} with a body that is not JSON: {excerpt}. "
-               "Arrimage will try again.", request=request_name,
-               excerpt=excerpt(response.text) or "-"),
-            status_code=response.status_code,
-        ) from exc
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        return body
+    raise ServerError(
+        _l("Cyberimpact answered {request} with a body that is not a JSON object. Arrimage "
+           "will try again. Start of the body: {excerpt}", request=request_name,
+           excerpt=excerpt(response.text) or "-"),
+        status_code=response.status_code,
+    )
 
 
 def _page_params(

@@ -55,7 +55,7 @@ class FieldError:
 
 @dataclass(frozen=True)
 class ErrorBody:
-    """What an error response says: its top-level message and its per-field errors."""
+    """The content of an error response: its top-level message and its per-field errors."""
 
     message: str | None
     errors: tuple[FieldError, ...] = ()
@@ -118,7 +118,7 @@ def excerpt(text: str) -> str:
 
 
 def _message_of(data: dict[str, Any]) -> str | None:
-    # A legacy plugin of Cyberimpact read {"error": "Not authorized"}; newer clients read "message".
+    # A legacy Cyberimpact plugin read {"error": "Not authorized"}. Newer clients read "message".
     for key in ("message", "error", "description"):
         value = data.get(key)
         if isinstance(value, str) and value.strip():
@@ -166,19 +166,19 @@ def _strings(value: Any) -> list[str]:
 
 
 class InvalidTokenError(AuthenticationError):
-    """Cyberimpact answered 401: the API token is invalid, revoked or missing."""
+    """Cyberimpact returned 401: the API token is invalid, revoked or missing."""
 
     code = "cyberimpact_invalid_token"
 
 
 class AccessDeniedError(AuthenticationError):
-    """Cyberimpact answered 403: the token is known but may not use the API."""
+    """Cyberimpact returned 403: the token is known but may not use the API."""
 
     code = "cyberimpact_access_denied"
 
 
 class CyberimpactRejectedError(AppRejectedError):
-    """Cyberimpact answered with a 4xx; ``body`` holds its message and field errors."""
+    """Cyberimpact returned a 4xx status. ``body`` contains its message and field errors."""
 
     code = "cyberimpact_rejected"
 
@@ -200,7 +200,7 @@ class CyberimpactRejectedError(AppRejectedError):
 
 
 class CyberimpactNotFoundError(CyberimpactRejectedError):
-    """Cyberimpact answered 404: no member, group or route matches the request."""
+    """Cyberimpact returned 404: no member, group or route matches the request."""
 
     code = "cyberimpact_not_found"
 
@@ -218,12 +218,12 @@ class UnsubscribedError(CyberimpactRejectedError):
 
 
 class ConsentConflictError(CyberimpactRejectedError):
-    """Cyberimpact kept the member's consent: an express consent cannot become implied."""
+    """Cyberimpact kept the member's consent, because an express consent cannot become implied."""
 
     code = "cyberimpact_consent_conflict"
 
 
 class CyberimpactValidationError(CyberimpactRejectedError):
-    """Cyberimpact rejected a field value or the body (400 or 422); ``field`` names the field."""
+    """Cyberimpact rejected a field value or the body (400 or 422). ``field`` names the field."""
 
     code = "cyberimpact_invalid"
