@@ -49,7 +49,7 @@ def test_unknown_trigger_app_suggests_name() -> None:
 
 def test_unknown_app_lists_known() -> None:
     _location, message = only_issue(document({"id": "notify", "app": "zzzz", "action": "x"}))
-    assert "Known: webhook, http." in message
+    assert "Known: webhook, http, cyberimpact." in message
 
 
 def test_unknown_action_suggests_name() -> None:

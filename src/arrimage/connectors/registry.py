@@ -12,6 +12,7 @@ from arrimage.connectors.declaration import App
 CONNECTOR_MODULES = (
     "arrimage.connectors.webhook",
     "arrimage.connectors.http",
+    "arrimage.connectors.cyberimpact",
 )
 
 

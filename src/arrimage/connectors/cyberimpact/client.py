@@ -154,6 +154,22 @@ class CyberimpactClient:
         groups: list[dict[str, Any]] = body.get("groups", [])
         return groups
 
+    def iter_member_groups(
+        self, key: str | int, *, page_size: int = ITER_PAGE_SIZE
+    ) -> Iterator[dict[str, Any]]:
+        """Yield every group of ``GET /members/{key}/groups``, page after page."""
+        return self._iter_pages(f"/members/{member_key(key)}/groups", "groups", page_size, {})
+
+    def get_unsubscribed_member(self, email: str) -> dict[str, Any] | None:
+        """Call ``GET /members/unsubscribed/{email}``: the member if it unsubscribed, else None.
+
+        ``GET /members/{key}`` also returns unsubscribed members, so this is how to tell them apart.
+        """
+        try:
+            return self._request("GET", f"/members/unsubscribed/{member_key(email)}")
+        except CyberimpactNotFoundError:
+            return None
+
     def get_member_consent(self, key: str | int) -> dict[str, Any]:
         """Call ``GET /members/{key}/consent``: its type, relation type, date and proof."""
         return self._request("GET", f"/members/{member_key(key)}/consent")
