@@ -130,16 +130,6 @@ class RunRepository:
         with self.db.write() as connection:
             return connection.execute(_FINISH, values).rowcount == 1
 
-    def release(self, run_id: str, worker: str) -> None:
-        """Give a claimed run back to the queue (used when its worker stops early)."""
-        runs = Run.__table__
-        with self.db.session() as session:
-            session.execute(
-                update(runs).where(runs.c.id == run_id, runs.c.worker == worker,
-                                   runs.c.status == RunStatus.RUNNING.value)
-                .values(status=RunStatus.QUEUED.value, lease_until=None, next_attempt_at=_now())
-            )
-
     def due_for_recovery(self, grace_seconds: float, limit: int = 500) -> list[str]:
         """Return runs that a lost queue message or a dead worker left behind, and mark them.
 
@@ -216,14 +206,6 @@ class RunRepository:
             if until:
                 query = query.where(Run.created_at < until)
             return [_summary(run) for run in session.scalars(query)]
-
-    def count_by_status(self, automation_id: str | None = None) -> dict[str, int]:
-        """Return how many runs have each status."""
-        with self.db.read_session() as session:
-            query = select(Run.status, func.count()).group_by(Run.status)
-            if automation_id:
-                query = query.where(Run.automation_id == automation_id)
-            return {status: count for status, count in session.execute(query)}
 
     def erase_email(self, email: str) -> int:
         """Delete every event, run and step record that mentions ``email``; return the run count.
