@@ -36,7 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # else each keep-alive answer waits ~40 ms for an ACK
+    disable_nagle_algorithm = True  # else each keep-alive response waits ~40 ms for an ACK
     def do_POST(self):
         self.rfile.read(int(self.headers.get("content-length") or 0))
         self.send_response(200)
@@ -103,7 +103,7 @@ async def send_all(host: str, port: int, path: str, count: int, concurrency: int
             await reader.readexactly(length)
             latencies.append(time.perf_counter() - started)
             if not status_line.startswith(b"HTTP/1.1 200"):
-                raise RuntimeError(f"unexpected answer {status_line!r}")
+                raise RuntimeError(f"unexpected response status line {status_line!r}")
         writer.close()
 
     await asyncio.gather(*(connection() for _ in range(concurrency)))

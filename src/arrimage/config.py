@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     scheduler_interval_seconds: float = Field(default=5.0, gt=0)
     http_timeout_seconds: float = Field(default=30.0, gt=0)
     queue_poll_seconds: float = Field(
-        default=0.05, gt=0, description="Longest pause of an idle SQLite queue consumer."
+        default=0.05, gt=0, description="Maximum pause, in seconds, of an idle SQLite queue consumer."
     )
     log_level: str = "INFO"
 

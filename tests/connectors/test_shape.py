@@ -32,13 +32,13 @@ def checklist_of(package: str) -> object:
 
 
 def is_under_construction(package: str) -> bool:
-    """Return whether the package's checklist says its declaration is still to do."""
+    """Return whether the package's checklist marks its declaration as still to do."""
     checklist = checklist_of(package)
     return isinstance(checklist, dict) and str(checklist.get("declaration", "")).startswith("todo")
 
 
-# A connector being built says "declaration: todo" in its QUALITY.yaml: it is not registered
-# and has no APP yet, but every other rule of the shape applies to it.
+# A connector being built has "declaration: todo" in its QUALITY.yaml. It is not registered and
+# has no APP yet, but every other rule of the shape applies to it.
 UNDER_CONSTRUCTION = [package for package in ALL_PACKAGES if is_under_construction(package)]
 PACKAGES = [package for package in ALL_PACKAGES if package not in UNDER_CONSTRUCTION]
 

@@ -1,4 +1,4 @@
-"""A local HTTP server that records requests and answers as a test tells it to."""
+"""A local HTTP server that records requests and responds as a test configures it."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ class ReceivedRequest:
 
 
 class Sink:
-    """Records every request; ``replies`` is consumed first, then ``default`` answers."""
+    """Records every request; ``replies`` is consumed first, then ``default`` responds."""
 
     def __init__(self) -> None:
         self.requests: list[ReceivedRequest] = []
@@ -59,8 +59,8 @@ class Sink:
 def _handler(sink: Sink) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
-        # Headers and body go out in two writes; without TCP_NODELAY, Nagle's algorithm and
-        # delayed ACKs hold the body for about 40 ms on each keep-alive request.
+        # Headers and body go out in two writes. Without TCP_NODELAY, Nagle's algorithm and
+        # delayed ACKs delay the body by about 40 ms on each keep-alive request.
         disable_nagle_algorithm = True
 
         def _handle(self) -> None:
@@ -84,7 +84,7 @@ def _handler(sink: Sink) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 self.wfile.write(payload)
             except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up first (a timeout test): nothing to answer
+                pass  # the client gave up first (a timeout test), so there is no one to respond to
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 

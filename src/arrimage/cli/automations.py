@@ -20,7 +20,7 @@ app = typer.Typer(help=_("Manage automations."), no_args_is_help=True)
 
 
 class UnreadableFileError(Exception):
-    """A file cannot be read as an automation; the message says why, in the user's language."""
+    """A file cannot be read as an automation; the message gives the reason in the user's language."""
 
 
 def load_file(path: Path) -> dict[str, Any]:

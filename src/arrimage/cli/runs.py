@@ -111,7 +111,7 @@ def run_file(
         typer.echo(_("{path} must contain a JSON object.", path=event), err=True)
         raise typer.Exit(2)
 
-    # Connections are read from the data folder when there is one; otherwise a throwaway folder
+    # Connections are read from the data folder when there is one. Otherwise a throwaway folder
     # keeps the command from creating an installation where the user happens to be.
     scratch = None if has_data(settings()) else tempfile.TemporaryDirectory(prefix="arrimage-run-")
     if scratch:

@@ -3,5 +3,5 @@
 ``__init__.py`` declares the app (:class:`~arrimage.connectors.declaration.App`);
 ``triggers.py``, ``actions.py`` and ``searches.py`` hold the functions behind its operations;
 ``client.py`` (when the app has an API) makes the HTTP calls and maps their errors;
-``samples/`` holds sample outputs and ``QUALITY.yaml`` the connector's checklist.
+``samples/`` contains sample outputs and ``QUALITY.yaml`` the connector's checklist.
 """

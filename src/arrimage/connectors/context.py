@@ -1,4 +1,4 @@
-"""What a connector's functions receive: the request, the connection and the step's context."""
+"""Arguments of connector functions: the request, the connection and the step's context."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ class WebhookRequest:
 
 @dataclass
 class TriggerContext:
-    """What a trigger's ``parse`` or ``poll`` receives."""
+    """The context passed to a trigger's ``parse`` or ``poll``."""
 
     automation_id: str
     options: dict[str, Any]
@@ -53,7 +53,7 @@ class TriggerContext:
 
 @dataclass
 class StepContext:
-    """What an action's or search's ``perform`` receives besides its mapped input."""
+    """The context passed to an action's or search's ``perform``, besides its mapped input."""
 
     automation_id: str
     run_id: str

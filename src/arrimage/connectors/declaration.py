@@ -1,4 +1,4 @@
-"""How a connector declares itself: an app with its triggers, actions and searches, as data.
+"""Connector declarations: an app with its triggers, actions and searches, as data.
 
 The engine validates automation documents against these declarations, the CLI and the web UI
 list and render them, and each operation's ``perform`` (or ``parse``/``poll`` for triggers)
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 class FieldType(enum.StrEnum):
-    """The closed set of field types the UI knows how to edit."""
+    """The closed set of field types that the UI can edit."""
 
     STRING = "string"
     TEXT = "text"
@@ -81,7 +81,7 @@ class OperationKind(enum.StrEnum):
 
 class TriggerMode(enum.StrEnum):
     INSTANT = "instant"  # the app posts to Arrimage's webhook URL
-    POLLING = "polling"  # Arrimage asks the app for new items on a schedule
+    POLLING = "polling"  # Arrimage requests new items from the app on a schedule
 
 
 PerformFunction = Callable[["StepContext", dict[str, Any]], Any]
@@ -99,7 +99,7 @@ class IncomingEvent:
 
 @dataclass
 class PollState:
-    """What a polling trigger kept from its last poll."""
+    """The state a polling trigger kept from its last poll."""
 
     cursor: dict[str, Any] | None
     seen_ids: list[str]

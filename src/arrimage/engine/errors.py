@@ -61,8 +61,8 @@ _LOCATION_PARTS = (
 def localize_location(location: str, locale: str | None = None) -> str:
     """Translate the words of a location such as ``step 'x' (steps[0]), field input.url``.
 
-    Locations are written in English where they are built (they are also stable keys in the
-    API); only their words (step, field, branch, trigger) change with the reader's language.
+    Locations are built in English because the API also returns them as stable keys. Only their
+    words (step, field, branch, trigger) change with the reader's language.
     """
     parts = []
     for part in location.split(", "):
@@ -142,7 +142,7 @@ class ConflictError(ArrimageError):
 
 
 class StepError(ArrimageError):
-    """A step failed. ``transient`` says whether trying again may succeed."""
+    """A step failed. ``transient`` tells whether trying again may succeed."""
 
     code = "step_failed"
     transient = False
@@ -185,7 +185,7 @@ class ConnectError(TransientStepError):
 
 
 class RateLimitedError(TransientStepError):
-    """The app asked to slow down; ``retry_after`` is in seconds when it said how long."""
+    """The app requested a slower rate; ``retry_after`` is in seconds when the app gave one."""
 
     code = "rate_limited"
 
@@ -215,13 +215,13 @@ class AuthenticationError(PermanentStepError):
 
 
 class AppRejectedError(PermanentStepError):
-    """The app answered with a client error (4xx) other than authentication or throttling."""
+    """The app returned a client error (4xx) other than authentication or throttling."""
 
     code = "app_rejected"
 
 
 class WebhookRejectedError(ArrimageError):
-    """A webhook delivery is refused; ``status_code`` is the HTTP answer (400, 401, 404, 413, 415)."""
+    """A webhook delivery is rejected; ``status_code`` is the HTTP response status (400, 401, 404, 413, 415)."""
 
     code = "webhook_rejected"
 

@@ -2,7 +2,7 @@
 
 The sender gets its response only after the events are committed, and each event carries
 a de-duplication key: the source's event id when a known header has one, else a SHA-256 hash
-of the event's canonical JSON. A repeated delivery is answered like the first and starts no run.
+of the event's canonical JSON. A repeated delivery gets the same response as the first and starts no run.
 """
 
 from __future__ import annotations

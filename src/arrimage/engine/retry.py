@@ -16,7 +16,7 @@ MAX_RETRY_AFTER_SECONDS = 86_400.0
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Return the wait in seconds that a ``Retry-After`` header requests, or None if absent or invalid.
 
-    The header holds either a number of seconds or an HTTP date (RFC 9110, section 10.2.3).
+    The header contains either a number of seconds or an HTTP date (RFC 9110, section 10.2.3).
     """
     if not value:
         return None

@@ -106,7 +106,7 @@ class AutomationVersion(Base):
 
 
 class Event(Base):
-    """One item a trigger produced, stored before the sender gets its 2xx answer."""
+    """One item a trigger produced, stored before the sender gets its 2xx response."""
 
     __tablename__ = "events"
     __table_args__ = (UniqueConstraint("automation_id", "dedup_key", name="uq_events_dedup"),)
@@ -115,8 +115,8 @@ class Event(Base):
     automation_id: Mapped[str] = mapped_column(
         ForeignKey("automations.id", ondelete="CASCADE"), index=True
     )
-    # The source's event id, or a hash of the body: a second delivery with the same key is
-    # answered 2xx and starts nothing.
+    # The source's event id, or a hash of the body. A second delivery with the same key gets a
+    # 2xx response and starts nothing.
     dedup_key: Mapped[str] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]]
     # Only non-sensitive headers (content type, user agent, the source's id headers).

@@ -12,8 +12,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from arrimage.storage.database import Database
 from arrimage.storage.models import Automation, TriggerState
 
-# Enough to cover the items a source returns for the same instant across a few polls; older
-# ids are also caught by the events table's unique de-duplication key.
+# Enough to cover the items a source returns for the same instant across a few polls. Older ids
+# are also caught by the events table's unique de-duplication key.
 MAX_SEEN_IDS = 1000
 
 
