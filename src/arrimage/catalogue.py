@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from arrimage.connectors.declaration import App, Field, Operation, OperationKind
+from arrimage.connectors.declaration import App, Field, Operation, OperationKind, TriggerMode
 from arrimage.i18n import SUPPORTED_LOCALES
 
 if TYPE_CHECKING:
@@ -45,6 +45,9 @@ def describe_operation(operation: Operation, locale: str | None = None) -> dict[
     }
     if operation.kind is OperationKind.TRIGGER and operation.mode is not None:
         entry["mode"] = operation.mode.value
+        entry["loads_samples"] = operation.load_samples is not None
+        if operation.mode is TriggerMode.POLLING:
+            entry["poll_interval_seconds"] = operation.poll_interval_seconds
     return entry
 
 
@@ -58,4 +61,8 @@ def describe_field(field: Field, locale: str | None = None) -> dict[str, Any]:
         "choices": [{"value": c.value, "label": c.label.render(locale)} for c in field.choices],
         "help": field.help.render(locale) if field.help else None,
         "placeholder": field.placeholder,
+        "normalizer": field.normalizer,
+        # Load these choices with GET /api/apps/{app}/choices/{choices_from}?connection=…
+        "choices_from": field.choices_from,
+        "depends_on": list(field.depends_on),
     }

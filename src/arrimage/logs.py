@@ -11,7 +11,7 @@ import logging
 from collections.abc import MutableMapping
 from typing import Any
 
-ID_FIELDS = ("automation_id", "event_id", "run_id", "step_id")
+ID_FIELDS = ("automation_id", "event_id", "run_id", "step_id", "connection_id")
 
 
 class ContextAdapter(logging.LoggerAdapter[logging.Logger]):

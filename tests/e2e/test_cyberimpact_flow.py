@@ -126,3 +126,100 @@ def test_flow_existing_contact_only_grouped(runtime: Runtime, sandbox: SandboxSe
     assert after["firstname"] == before["firstname"]
     assert after["language"] == before["language"]
     assert admin.get(f"/members/{SUBSCRIBED}/consent").json()["relationType"] == "express-consent"
+
+
+# Transient failures: the engine retries the step and the retry finishes the work.
+
+
+def start_run(runtime: Runtime, document: dict[str, Any], payload: dict[str, Any]) -> str:
+    saved = runtime.automations.save(document)
+    runtime.automations.set_enabled(saved["id"], True)
+    stored = runtime.events.store(saved["id"], saved["version"],
+                                  [NewEvent(payload=payload, dedup_key=uuid.uuid4().hex)], {})
+    run_id = stored[0].run_id
+    assert run_id is not None
+    return run_id
+
+
+def contact_step(run: dict[str, Any]) -> dict[str, Any]:
+    step: dict[str, Any] = next(record for record in run["steps"] if record["step_id"] == "contact")
+    return step
+
+
+@pytest.mark.parametrize("faults", [
+    pytest.param({"throttle_every": 1, "retry_after_seconds": 0,
+                  "throttle_routes": ["POST /members"]}, id="429"),
+    pytest.param({"fail_next": 1, "fail_status": 500}, id="500"),
+])
+def test_flow_transient_error_then_success(runtime: Runtime, sandbox: SandboxServer,
+                                           admin: httpx.Client, faults: dict[str, Any]) -> None:
+    connection = runtime.connections.create(APP, "Bac à sable",
+                                            {"token": TOKEN, "base_url": sandbox.base_url})
+    admin.patch("/_sandbox/faults", json=faults).raise_for_status()
+    run_id = start_run(runtime, flow(connection["id"]), {"courriel": "reessai@exemple.ca",
+                                                         "prenom": "Rémi", "langue": "fr", "code_postal": ""})
+
+    first = runtime.execute_run(run_id)
+    waiting = contact_step(runtime.runs.get(run_id))
+    admin.put("/_sandbox/faults", json={}).raise_for_status()
+    second = runtime.execute_run(run_id)
+
+    assert first == "waiting_retry"
+    assert waiting["status"] == "waiting_retry"
+    assert waiting["error"]["transient"] is True
+    assert second == "succeeded"
+    step = contact_step(runtime.runs.get(run_id))
+    assert step["output"]["outcome"] == "created"
+    assert step["attempts"] == 2
+    assert group_ids(admin, "reessai@exemple.ca") == {NEWSLETTER_GROUP, EVENTS_GROUP}
+
+
+def test_flow_consent_kept_after_retry(runtime: Runtime, sandbox: SandboxServer,
+                                       admin: httpx.Client) -> None:
+    connection = runtime.connections.create(APP, "Bac à sable",
+                                            {"token": TOKEN, "base_url": sandbox.base_url})
+    admin.patch("/_sandbox/faults", json={
+        "throttle_every": 1, "retry_after_seconds": 0, "throttle_routes": ["PUT /members/*/consent"],
+    }).raise_for_status()
+    run_id = start_run(runtime, flow(connection["id"]), {"courriel": "consentement@exemple.ca",
+                                                         "prenom": "Zoé", "langue": "fr", "code_postal": ""})
+
+    first = runtime.execute_run(run_id)
+    created_before_retry = admin.get("/members/consentement@exemple.ca").status_code
+    admin.put("/_sandbox/faults", json={}).raise_for_status()
+    second = runtime.execute_run(run_id)
+
+    assert first == "waiting_retry"
+    assert created_before_retry == 200
+    assert second == "succeeded"
+    step = contact_step(runtime.runs.get(run_id))
+    assert step["output"]["outcome"] == "created"
+    assert step["output"]["consent"]["relationType"] == "web-contacts"
+    consent = admin.get("/members/consentement@exemple.ca/consent").json()
+    assert consent["relationType"] == "web-contacts"
+    assert consent["consentProof"] == "Formulaire de contact du site"
+
+
+def test_flow_replay_finishes_creation(runtime: Runtime, sandbox: SandboxServer,
+                                       admin: httpx.Client) -> None:
+    connection = runtime.connections.create(APP, "Bac à sable",
+                                            {"token": TOKEN, "base_url": sandbox.base_url})
+    # Every try of the consent call fails, so the step exhausts its attempts and the run fails.
+    admin.patch("/_sandbox/faults", json={
+        "throttle_every": 1, "retry_after_seconds": 0, "throttle_routes": ["PUT /members/*/consent"],
+    }).raise_for_status()
+    run_id = start_run(runtime, flow(connection["id"]), {"courriel": "relance@exemple.ca",
+                                                         "prenom": "Éloi", "langue": "fr",
+                                                         "code_postal": ""})
+    statuses = [runtime.execute_run(run_id) for _ in range(runtime.settings.max_attempts)]
+    admin.put("/_sandbox/faults", json={}).raise_for_status()
+
+    runtime.runs.replay(run_id, runtime.automations.get(runtime.runs.get(run_id)["automation_id"])["version"])
+    replayed = runtime.execute_run(run_id)
+
+    assert statuses[-1] == "failed"
+    assert replayed == "succeeded"
+    step = contact_step(runtime.runs.get(run_id))
+    assert step["output"]["outcome"] == "created"
+    consent = admin.get("/members/relance@exemple.ca/consent").json()
+    assert consent["relationType"] == "web-contacts"

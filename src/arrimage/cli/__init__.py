@@ -16,7 +16,9 @@ set_locale(locale_from_environment())
 from arrimage import __version__  # noqa: E402
 from arrimage.cli import apps as apps_commands  # noqa: E402
 from arrimage.cli import automations as automation_commands  # noqa: E402
+from arrimage.cli import connections as connection_commands  # noqa: E402
 from arrimage.cli import normalize as normalize_commands  # noqa: E402
+from arrimage.cli import preview as preview_commands  # noqa: E402
 from arrimage.cli import runs as run_commands  # noqa: E402
 from arrimage.cli import sandbox as sandbox_commands  # noqa: E402
 from arrimage.cli import serve as serve_commands  # noqa: E402
@@ -33,11 +35,13 @@ app = typer.Typer(
 app.add_typer(automation_commands.app, name="automations")
 app.add_typer(run_commands.runs_app, name="runs")
 app.add_typer(apps_commands.app, name="apps")
+app.add_typer(connection_commands.app, name="connections")
 app.command("serve", help=_("Run the web app, the webhook intake, the scheduler and workers in one process."))(serve_commands.serve)
 app.command("worker", help=_("Run queue workers only (to scale out with PostgreSQL and Redis)."))(serve_commands.worker)
 app.command("sandbox", help=_("Run a local Cyberimpact emulator (no real email is sent)."))(sandbox_commands.sandbox)
 app.command("normalize", help=_("Convert one value to the format Cyberimpact accepts, and say why when it cannot."))(normalize_commands.normalize)
 app.command("run", help=_("Run an automation file once on an event file, without the queue, to test it."))(run_commands.run_file)
+app.command("preview", help=_("Show what an automation file would send for an event file, without calling any app."))(preview_commands.preview)
 
 
 def _version(value: bool) -> None:

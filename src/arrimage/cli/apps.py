@@ -7,8 +7,9 @@ from rich.console import Console
 from rich.table import Table
 
 from arrimage.catalogue import describe_app
-from arrimage.cli.common import print_json
+from arrimage.cli.common import parse_values, print_json, runtime
 from arrimage.connectors.registry import all_apps
+from arrimage.engine.lookups import MAX_SAMPLES, load_trigger_samples
 from arrimage.i18n import _, current_locale
 
 app = typer.Typer(help=_("The apps Arrimage connects."), no_args_is_help=True)
@@ -30,3 +31,17 @@ def list_apps(as_json: bool = typer.Option(False, "--json", help=_("Print JSON."
             ", ".join(op["key"] for op in entry["searches"]) or "-",
         )
     Console().print(table)
+
+
+@app.command("samples", help=_("Load recent items of a trigger from the account, as sample data."))
+def samples(
+    app_key: str = typer.Argument(..., help=_("App key, such as cyberimpact.")),
+    trigger: str = typer.Argument(..., help=_("Trigger key, such as contact_added.")),
+    connection: str | None = typer.Option(None, "--connection", help=_("Connection id or name.")),
+    inputs: list[str] = typer.Option([], "--input", help=_("A trigger field as KEY=VALUE (repeatable), such as group=103.")),
+    limit: int = typer.Option(3, "--limit", min=1, max=MAX_SAMPLES, help=_("Number of items.")),
+) -> None:
+    result = load_trigger_samples(runtime(), app_key, trigger, connection, parse_values(inputs), limit)
+    if result["source"] == "declared":
+        typer.echo(_("The account has no item yet: this is the trigger's built-in example."), err=True)
+    print_json(result["items"])

@@ -13,6 +13,7 @@ from rich.table import Table
 from arrimage.catalogue import webhook_url
 from arrimage.cli.common import print_json, runtime
 from arrimage.engine.errors import DocumentError
+from arrimage.engine.polling import polling_operation
 from arrimage.engine.records import status_label
 from arrimage.i18n import _
 
@@ -144,6 +145,14 @@ def show(
     rt = runtime()
     summary = rt.automations.get(automation_id)
     summary["webhook_url"] = webhook_url(rt, automation_id)
+    polling = polling_operation(rt, summary["trigger"]["app"], summary["trigger"]["event"])
+    trigger_state = rt.trigger_states.get(automation_id) if polling else None
+    if trigger_state is not None:
+        summary["polling"] = {
+            "checked_at": trigger_state.polled_at.isoformat() if trigger_state.polled_at else None,
+            "seeded_at": trigger_state.seeded_at.isoformat() if trigger_state.seeded_at else None,
+            "error": trigger_state.error,
+        }
     if as_json:
         print_json(summary)
         return
@@ -152,6 +161,11 @@ def show(
                  state=state, version=summary["version"]))
     if summary["webhook_url"]:
         typer.echo("  " + _("Webhook URL: {url}", url=summary["webhook_url"]))
+    if trigger_state is not None:
+        checked = summary["polling"]["checked_at"] or _("never")
+        typer.echo("  " + _("Last check for new items: {time}", time=checked))
+        if trigger_state.error:
+            typer.echo("  " + _("Last check failed: {error}", error=trigger_state.error))
     typer.echo(yaml.safe_dump(summary["document"], allow_unicode=True, sort_keys=False), nl=False)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -67,6 +68,35 @@ def has_data(current: Settings) -> bool:
     return (current.data_dir / "arrimage.db").exists() or bool(current.database_url)
 
 
+def read_event(path: Path) -> dict[str, Any]:
+    """Read an event file, a JSON object. Exit with code 2 and a message if it cannot be read."""
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        typer.echo(_("File not found: {path}.", path=path), err=True)
+        raise typer.Exit(2)
+    except json.JSONDecodeError as error:
+        typer.echo(_("{path} is not valid JSON: {problem}", path=path, problem=error), err=True)
+        raise typer.Exit(2)
+    if not isinstance(payload, dict):
+        typer.echo(_("{path} must contain a JSON object.", path=path), err=True)
+        raise typer.Exit(2)
+    return payload
+
+
 def print_json(value: Any) -> None:
     """Print ``value`` as indented JSON (UTF-8, not escaped)."""
     typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def parse_values(pairs: list[str]) -> dict[str, Any]:
+    """Return ``KEY=VALUE`` options as a dict; an item without ``=`` ends the command."""
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        if not separator or not key.strip():
+            typer.echo(_("Invalid option value {value}: write KEY=VALUE, such as group=103.",
+                         value=repr(pair)), err=True)
+            raise typer.Exit(2)
+        values[key.strip()] = value
+    return values

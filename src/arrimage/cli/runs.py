@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from arrimage.cli.automations import read_document, report_document_error
-from arrimage.cli.common import has_data, print_json, runtime, settings
+from arrimage.cli.common import has_data, print_json, read_event, runtime, settings
 from arrimage.engine.errors import DocumentError
 from arrimage.engine.executor import RunPlan
 from arrimage.engine.records import RunStatus, StepRecord, StepStatus, status_label
@@ -99,17 +99,7 @@ def run_file(
     except DocumentError as error:
         report_document_error(file, error)
         raise typer.Exit(1)
-    try:
-        payload = json.loads(event.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        typer.echo(_("File not found: {path}.", path=event), err=True)
-        raise typer.Exit(2)
-    except json.JSONDecodeError as error:
-        typer.echo(_("{path} is not valid JSON: {problem}", path=event, problem=error), err=True)
-        raise typer.Exit(2)
-    if not isinstance(payload, dict):
-        typer.echo(_("{path} must contain a JSON object.", path=event), err=True)
-        raise typer.Exit(2)
+    payload = read_event(event)
 
     # Connections are read from the data folder when there is one. Otherwise a throwaway folder
     # keeps the command from creating an installation where the user happens to be.

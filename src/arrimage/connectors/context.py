@@ -51,6 +51,20 @@ class TriggerContext:
     logger: logging.LoggerAdapter[logging.Logger] | None = None
 
 
+@dataclass(frozen=True)
+class FormatSettings:
+    """A step's settings for converting values to the app's formats (its ``formats:`` block)."""
+
+    # Keys of the fields whose value is sent as mapped, only trimmed, without conversion.
+    off: frozenset[str] = frozenset()
+    # Order of all-numeric dates such as 04/12/1990: "dmy", "mdy" or "ymd".
+    date_order: str = "dmy"
+    # "fr_ca" or "en_ca" for languages other than French and English, or None to leave them out.
+    default_language: str | None = None
+    # Whether a province or state given as the country becomes CA or US.
+    province_implies_country: bool = False
+
+
 @dataclass
 class StepContext:
     """The context passed to an action's or search's ``perform``, besides its mapped input."""
@@ -65,6 +79,12 @@ class StepContext:
     logger: logging.LoggerAdapter[logging.Logger]
     # Warnings the step wants shown on its record (e.g. a value left out).
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    # The step's conversion settings, the defaults when the step has no formats: block.
+    formats: FormatSettings = field(default_factory=FormatSettings)
+    # Facts an earlier attempt recorded before it failed with a transient error (such as the id
+    # of a contact it created), so the retry can finish the work instead of starting over.
+    # The engine passes them to the step's next attempt, or to its replay after a failure.
+    progress: dict[str, Any] = field(default_factory=dict)
 
     @property
     def idempotency_key(self) -> str:

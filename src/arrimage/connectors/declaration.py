@@ -58,6 +58,12 @@ class Field:
     placeholder: str | None = None
     # A field whose choices come from the account (e.g. groups) needs a connection first.
     depends_on: tuple[str, ...] = ()
+    # Name of the app's choice source (see App.choice_sources) that lists this field's choices.
+    choices_from: str | None = None
+    # Kind of arrimage.normalize converter that the connector applies to this field's value
+    # ("email", "gender", "text"…), or None when the value is sent as mapped. A step's
+    # ``formats: {off: [...]}`` turns it off for that step.
+    normalizer: str | None = None
 
     def __post_init__(self) -> None:
         if not self.key.isidentifier():
@@ -87,6 +93,10 @@ class TriggerMode(enum.StrEnum):
 PerformFunction = Callable[["StepContext", dict[str, Any]], Any]
 ParseFunction = Callable[["TriggerContext", "WebhookRequest"], list["IncomingEvent"]]
 PollFunction = Callable[["TriggerContext", "PollState"], "PollResult"]
+# Return up to ``limit`` recent items of a trigger, newest first, as its events' payloads.
+SampleFunction = Callable[["TriggerContext", int], list[dict[str, Any]]]
+# Return the choices of a field for one connection: ``{"value", "label"}`` dicts.
+ChoiceSource = Callable[["TriggerContext"], list[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -136,8 +146,11 @@ class Operation:
     # Header names whose value identifies a delivery, checked in order (instant triggers).
     event_id_headers: tuple[str, ...] = ()
     needs_connection: bool = False
-    # Polling triggers: seconds between two polls of one automation.
+    # Polling triggers: seconds between two polls of one automation, unless the automation
+    # sets its own interval.
     poll_interval_seconds: float = 60.0
+    # Triggers: fetch recent real items for "load sample data"; None offers only ``sample``.
+    load_samples: SampleFunction | None = None
 
     def __post_init__(self) -> None:
         if not self.key.isidentifier():
@@ -181,6 +194,9 @@ class App:
     connection_fields: tuple[Field, ...] = ()
     # Check a connection's credentials; returns the account's display name.
     check_connection: Callable[[dict[str, Any]], str] | None = None
+    # Choice lists loaded from the account, by name (e.g. "groups"); fields name them in
+    # ``choices_from``.
+    choice_sources: Mapping[str, ChoiceSource] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for kind, operations in (
@@ -194,6 +210,13 @@ class App:
             keys = [operation.key for operation in operations]
             if len(keys) != len(set(keys)):
                 raise ValueError(f"app {self.key!r} declares a {kind} key twice")
+            for operation in operations:
+                for declared in operation.fields:
+                    if declared.choices_from and declared.choices_from not in self.choice_sources:
+                        raise ValueError(
+                            f"{self.key}.{operation.key}: field {declared.key!r} names the "
+                            f"unknown choice source {declared.choices_from!r}"
+                        )
 
     def operations(self, kind: OperationKind) -> tuple[Operation, ...]:
         """Return the triggers, actions or searches."""

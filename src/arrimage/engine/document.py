@@ -24,8 +24,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from arrimage.connectors.context import FormatSettings
 from arrimage.engine.conditions import UNARY_OPERATORS, Operator
 from arrimage.engine.errors import DocumentError, DocumentIssue
 from arrimage.i18n import LazyText, _l
@@ -33,6 +43,12 @@ from arrimage.i18n import LazyText, _l
 STEP_ID_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 AUTOMATION_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 SCHEMA_VERSION = 1
+
+# The values that the keys of a step's formats: block accept, listed in error messages. They
+# must match the Literal types of Formats.
+DATE_ORDERS = ("dmy", "mdy", "ymd")
+CONTACT_LANGUAGES = ("fr_ca", "en_ca")
+FORMAT_CHOICES = {"date_order": DATE_ORDERS, "default_language": CONTACT_LANGUAGES}
 
 
 class _Model(BaseModel):
@@ -53,11 +69,53 @@ class TriggerSpec(_Model):
     event: str
     connection: str | None = None
     input: dict[str, Any] = Field(default_factory=dict)
+    # Polling triggers: minutes between two polls; None uses the trigger's own interval.
+    poll_interval_minutes: Annotated[float, Field(ge=1, le=1440)] | None = None
 
 
 class _StepBase(_Model):
     id: Annotated[str, Field(pattern=STEP_ID_PATTERN)]
     name: str | None = None
+
+
+class Formats(_Model):
+    """A step's settings for the conversions of its fields to the app's formats."""
+
+    # Fields sent exactly as mapped (only trimmed), without their conversion.
+    off: list[str] = Field(default_factory=list)
+    # Order of all-numeric dates such as 04/12/1990.
+    date_order: Literal["dmy", "mdy", "ymd"] = "dmy"
+    # The contact language used for languages other than French and English.
+    default_language: Literal["fr_ca", "en_ca"] | None = None
+    # Read a province or state written as the country as its country (CA or US).
+    province_implies_country: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_yaml_off_key(cls, data: Any) -> Any:
+        # PyYAML follows YAML 1.1, which reads a bare off key as the boolean false.
+        if isinstance(data, dict) and any(key is False for key in data) and "off" not in data:
+            return {("off" if key is False else key): value for key, value in data.items()}
+        return data
+
+    @field_validator("off", mode="before")
+    @classmethod
+    def _one_field_as_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("date_order", "default_language", mode="before")
+    @classmethod
+    def _lower_case(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    def settings(self) -> FormatSettings:
+        """Return the block as connectors receive it in ``StepContext.formats``."""
+        return FormatSettings(
+            off=frozenset(self.off),
+            date_order=self.date_order,
+            default_language=self.default_language,
+            province_implies_country=self.province_implies_country,
+        )
 
 
 class _OperationStep(_StepBase):
@@ -67,6 +125,11 @@ class _OperationStep(_StepBase):
     action: str
     connection: str | None = None
     input: dict[str, Any] = Field(default_factory=dict)
+    formats: Formats | None = None
+
+    def format_settings(self) -> FormatSettings:
+        """Return the step's conversion settings, the defaults when it has no formats: block."""
+        return self.formats.settings() if self.formats is not None else FormatSettings()
 
 
 class ActionStep(_OperationStep):
@@ -205,6 +268,16 @@ def _pydantic_issue(data: dict[str, Any], error: Any) -> Any:
             _l("Unknown operator {value}: use one of {choices}.", value=repr(error.get("input")),
                choices=choices),
         )
+    in_formats = len(loc) >= 2 and loc[-2] == "formats"
+    if kind == "literal_error" and in_formats and loc[-1] in FORMAT_CHOICES:
+        return _issue(
+            location,
+            _l("{value} is not one of the choices: {choices}.", value=repr(error.get("input")),
+               choices=", ".join(FORMAT_CHOICES[str(loc[-1])])),
+        )
+    if kind in ("bool_parsing", "bool_type"):
+        value = repr(error.get("input"))
+        return _issue(location, _l("Invalid value {value}: write true or false.", value=value))
     if kind == "union_tag_invalid":
         given = error.get("input")
         step_type = given.get("type") if isinstance(given, dict) else given
@@ -251,6 +324,7 @@ __all__ = [
     "Branch",
     "Condition",
     "FilterStep",
+    "Formats",
     "PathStep",
     "SearchStep",
     "TriggerSpec",

@@ -129,7 +129,7 @@ class _Walk:
     @property
     def data(self) -> dict[str, Any]:
         """Return what templates see: ``trigger``, ``steps`` and ``event``."""
-        return {"trigger": self.plan.trigger_output, "steps": self.outputs, "event": self.plan.event}
+        return template_data(self.plan.trigger_output, self.outputs, self.plan.event)
 
     def run_steps(self, steps: list[Any]) -> None:
         for step in steps:
@@ -192,6 +192,7 @@ class _Walk:
             {"automation_id": self.plan.automation_id, "run_id": self.plan.run_id, "step_id": step.id},
         )
 
+        context: StepContext | None = None
         try:
             app = self.executor.apps.get(step.app)
             operation = app.operation(kind, step.action) if app else None
@@ -213,10 +214,14 @@ class _Walk:
                 http=self.executor.http,
                 timeout_seconds=self.executor.timeout_seconds,
                 logger=step_log,
+                formats=step.format_settings(),
+                progress=_progress_of(previous),
             )
             record.output = operation.perform(context, values)
             record.warnings = context.warnings
         except StepError as exc:
+            if context is not None and context.progress:
+                record.output = {"progress": context.progress}
             self._fail_or_wait(record, exc)
         except ArrimageError as exc:
             self._fail(record, exc)
@@ -234,41 +239,20 @@ class _Walk:
         values: dict[str, Any] = {}
         for field in operation.fields:
             if field.key in step.input:
-                location = f"step {step.id!r}, field {field.key!r}"
-                values[field.key] = self.executor.renderer.render(step.input[field.key], self.data, location)
+                values[field.key] = self.executor.renderer.render(
+                    step.input[field.key], self.data, field_location(step.id, field.key))
             elif field.default is not None:
                 values[field.key] = field.default
         for field in operation.fields:
-            value = values.get(field.key)
-            if field.required and (value is None or (isinstance(value, str) and not value.strip())):
-                raise InvalidInputError(_l(
-                    "The field {field} of step {step_id} is empty after mapping: map it to a "
-                    "value that the trigger always has, or set a fixed value.",
-                    field=field.key, step_id=step.id))
+            if field.required and is_blank(values.get(field.key)):
+                raise empty_field_error(step.id, field.key)
         return values
 
     def _test(self, conditions: list[Condition], match: str, where: str) -> tuple[bool, list[dict[str, Any]]]:
-        details = []
-        results = []
-        timezone_name = self.plan.document.settings.timezone
-        for index, condition in enumerate(conditions):
-            location = f"step {where!r}, conditions[{index}]"
-            value = cond.resolve(self.executor.renderer, condition.value, self.data, location)
-            compare_to = cond.resolve(self.executor.renderer, condition.compare_to, self.data, location)
-            passed = cond.evaluate(
-                condition.operator, value, compare_to,
-                case_sensitive=condition.case_sensitive, timezone=timezone_name, location=location,
-            )
-            results.append(passed)
-            details.append({
-                "value": None if value is cond.ABSENT else value,
-                "absent": value is cond.ABSENT,
-                "operator": condition.operator.value,
-                "compare_to": None if compare_to is cond.ABSENT else compare_to,
-                "passed": passed,
-            })
-        passed_all = all(results) if match == "all" else any(results)
-        return passed_all, details
+        return evaluate_conditions(
+            self.executor.renderer, conditions, match, where, self.data,
+            self.plan.document.settings.timezone,
+        )
 
     def _new_record(self, step: AnyStep, previous: StepRecord | None, kind: str) -> StepRecord:
         position = previous.position if previous else self._take_position()
@@ -322,11 +306,84 @@ class _Walk:
         self.plan.records[record.step_id] = record
 
 
+def template_data(
+    trigger_output: Any, outputs: dict[str, Any], event: dict[str, Any]
+) -> dict[str, Any]:
+    """Return what templates see: ``trigger``, ``steps`` (earlier outputs) and ``event``."""
+    return {"trigger": trigger_output, "steps": outputs, "event": event}
+
+
+def field_location(step_id: str, field_key: str) -> str:
+    """Return the location that template errors name for one field of a step."""
+    return f"step {step_id!r}, field {field_key!r}"
+
+
+def is_blank(value: Any) -> bool:
+    """Return whether a mapped value leaves a required field empty."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def empty_field_error(step_id: str, field_key: str) -> InvalidInputError:
+    """Return the error of a required field that is empty after mapping."""
+    return InvalidInputError(_l(
+        "The field {field} of step {step_id} is empty after mapping: map it to a "
+        "value that the trigger always has, or set a fixed value.",
+        field=field_key, step_id=step_id))
+
+
+def evaluate_conditions(
+    renderer: TemplateRenderer,
+    conditions: list[Condition],
+    match: str,
+    where: str,
+    data: dict[str, Any],
+    timezone_name: str,
+) -> tuple[bool, list[dict[str, Any]]]:
+    """Evaluate conditions against ``data``, and return whether they hold with each resolved value.
+
+    Raises :class:`ArrimageError` when a template fails for another reason than a missing key,
+    or when an operator cannot compare the values.
+    """
+    details = []
+    results = []
+    for index, condition in enumerate(conditions):
+        location = f"step {where!r}, conditions[{index}]"
+        value = cond.resolve(renderer, condition.value, data, location)
+        compare_to = cond.resolve(renderer, condition.compare_to, data, location)
+        passed = cond.evaluate(
+            condition.operator, value, compare_to,
+            case_sensitive=condition.case_sensitive, timezone=timezone_name, location=location,
+        )
+        results.append(passed)
+        details.append({
+            "value": None if value is cond.ABSENT else value,
+            "absent": value is cond.ABSENT,
+            "operator": condition.operator.value,
+            "compare_to": None if compare_to is cond.ABSENT else compare_to,
+            "passed": passed,
+        })
+    passed_all = all(results) if match == "all" else any(results)
+    return passed_all, details
+
+
 def _chosen_steps(step: PathStep, output: Any) -> list[Any]:
     index = output.get("index") if isinstance(output, dict) else None
     if index is None:
         return list(step.otherwise)
     return list(step.branches[index].steps)
+
+
+def _progress_of(previous: StepRecord | None) -> dict[str, Any]:
+    """Return the progress that the step's previous attempt recorded before it failed, else ``{}``.
+
+    A failed step's progress also reaches its replay, so the replay finishes the work too.
+    """
+    # A replay turns the failed record into a pending one, output included.
+    if previous is None or previous.status is StepStatus.SUCCEEDED:
+        return {}
+    output = previous.output if isinstance(previous.output, dict) else {}
+    progress = output.get("progress")
+    return dict(progress) if isinstance(progress, dict) else {}
 
 
 def _now() -> datetime:

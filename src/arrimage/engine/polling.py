@@ -18,6 +18,7 @@ from arrimage.connectors.declaration import IncomingEvent, Operation, OperationK
 from arrimage.engine.intake import dedup_key
 from arrimage.logs import ContextAdapter
 from arrimage.storage.events import NewEvent
+from arrimage.storage.trigger_states import MAX_SEEN_IDS
 
 if TYPE_CHECKING:
     from arrimage.runtime import Runtime
@@ -35,13 +36,21 @@ def polling_operation(runtime: Runtime, app_key: str, trigger_key: str) -> Opera
 
 
 def schedule_polls(runtime: Runtime) -> int:
-    """Enqueue a poll for each enabled polling automation whose interval has passed."""
+    """Enqueue a poll for each enabled polling automation whose interval has passed.
+
+    The interval is the automation's ``trigger.poll_interval_minutes``, else the trigger's own.
+    """
     count = 0
     for automation_id, app_key, trigger_key in runtime.trigger_states.due_automations():
         operation = polling_operation(runtime, app_key, trigger_key)
         if operation is None:
             continue
-        if runtime.trigger_states.claim_due(automation_id, operation.poll_interval_seconds):
+        active = runtime.automations.active(automation_id)
+        if active is None:
+            continue
+        minutes = active.document.trigger.poll_interval_minutes
+        interval = minutes * 60 if minutes is not None else operation.poll_interval_seconds
+        if runtime.trigger_states.claim_due(automation_id, interval):
             runtime.enqueue_poll(automation_id)
             count += 1
     return count
@@ -92,6 +101,10 @@ def poll_automation(runtime: Runtime, automation_id: str) -> list[str]:
             runtime.enqueue_run(run_id)
 
     state.seen_ids = [*state.seen_ids, *(_source_key(event) for event in fresh)]
+    if len(state.seen_ids) > MAX_SEEN_IDS:
+        # The events table's unique key still rejects a repeat of a dropped id.
+        log.warning("trigger keeps the newest %d of %d seen ids; older ones are dropped",
+                    MAX_SEEN_IDS, len(state.seen_ids))
     state.cursor = result.cursor
     state.polled_at = now
     state.error = None

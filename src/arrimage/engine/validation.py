@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from arrimage.connectors.declaration import App, FieldType, Operation, OperationKind, TriggerMode
+from arrimage.connectors.context import FormatSettings
+from arrimage.connectors.declaration import (
+    App,
+    Field,
+    FieldType,
+    Operation,
+    OperationKind,
+    TriggerMode,
+)
+from arrimage.connectors.formats import convert_value
 from arrimage.connectors.registry import all_apps, suggest
 from arrimage.engine.conditions import UNARY_OPERATORS
 from arrimage.engine.document import (
@@ -17,6 +26,7 @@ from arrimage.engine.document import (
     AutomationDocument,
     Condition,
     FilterStep,
+    Formats,
     PathStep,
     SearchStep,
     parse_document,
@@ -52,7 +62,11 @@ def check_document(document: AutomationDocument, apps: dict[str, App]) -> list[D
 
         if isinstance(step, ActionStep | SearchStep):
             kind = OperationKind.ACTION if isinstance(step, ActionStep) else OperationKind.SEARCH
-            issues += _check_operation(label, step.app, step.action, kind, step.input, apps)
+            issues += _check_operation(
+                label, step.app, step.action, kind, step.input, apps, step.format_settings())
+            operation = _find(apps, step.app, kind, step.action)
+            if operation is not None and step.formats is not None:
+                issues += _check_formats(label, operation, step.formats)
         elif isinstance(step, FilterStep):
             issues += _check_conditions(label, step.conditions)
         elif isinstance(step, PathStep):
@@ -78,6 +92,11 @@ def _check_trigger(document: AutomationDocument, apps: dict[str, App]) -> list[D
         issues.append(DocumentIssue("trigger, field connection", _l(
             "Checking signatures needs a connection that holds the signing secret: add "
             "connection: with its id or name.")))
+    polls = operation is not None and operation.mode is TriggerMode.POLLING
+    if trigger.poll_interval_minutes is not None and operation is not None and not polls:
+        issues.append(DocumentIssue("trigger, field poll_interval_minutes", _l(
+            "The trigger {event} receives its events as they happen, so it has no polling "
+            "interval: remove poll_interval_minutes.", event=trigger.event)))
     return issues
 
 
@@ -88,6 +107,7 @@ def _check_operation(
     kind: OperationKind,
     values: dict[str, Any],
     apps: dict[str, App],
+    formats: FormatSettings | None = None,
 ) -> list[DocumentIssue]:
     app = apps.get(app_key)
     if app is None:
@@ -105,10 +125,12 @@ def _check_operation(
         }[kind]
         return [DocumentIssue(f"{label}, field {field_name}", _unknown(message, operation_key, known))]
 
-    return _check_fields(label, operation, values)
+    return _check_fields(label, operation, values, formats or FormatSettings())
 
 
-def _check_fields(label: str, operation: Operation, values: dict[str, Any]) -> list[DocumentIssue]:
+def _check_fields(
+    label: str, operation: Operation, values: dict[str, Any], formats: FormatSettings
+) -> list[DocumentIssue]:
     issues: list[DocumentIssue] = []
     known = [field.key for field in operation.fields]
     for key, value in values.items():
@@ -121,16 +143,65 @@ def _check_fields(label: str, operation: Operation, values: dict[str, Any]) -> l
             issues.append(DocumentIssue(f"{label}, field input.{key}", _l(
                 "The template {template} is invalid: {problem}.", template=template, problem=problem)))
         if field.choices and isinstance(value, str) and "{{" not in value:
-            choices = [choice.value for choice in field.choices]
-            if field.type is FieldType.CHOICE and value not in choices:
-                issues.append(DocumentIssue(f"{label}, field input.{key}", _unknown(
-                    _l("{value} is not one of the choices: {choices}.", value=repr(value),
-                       choices=", ".join(choices)), value, choices)))
+            problem = _choice_problem(field, value, formats)
+            if problem is not None:
+                issues.append(DocumentIssue(f"{label}, field input.{key}", problem))
 
     for field in operation.fields:
         if field.required and field.default is None and _is_blank(values.get(field.key)):
             issues.append(DocumentIssue(f"{label}, field input.{field.key}", _l(
                 "The field {field} ({label}) is required.", field=field.key, label=field.label)))
+    return issues
+
+
+def _choice_problem(field: Field, value: str, formats: FormatSettings) -> LazyText | None:
+    """Return why a fixed value of a choice field is rejected, or None if the step can send it.
+
+    A value that the field's normalizer converts to one of the choices ("Femme" for ``f``) is
+    accepted, because the step converts it the same way when it runs.
+    """
+    choices = [choice.value for choice in field.choices]
+    if field.type is not FieldType.CHOICE or value in choices:
+        return None
+    if field.normalizer is None:
+        return _unknown(_l("{value} is not one of the choices: {choices}.", value=repr(value),
+                           choices=", ".join(choices)), value, choices)
+    if field.key in formats.off:
+        return _l(
+            "{value} is not one of the choices: {choices}. The step's formats: block turns off "
+            "the conversion of this field, so the value would be sent as written.",
+            value=repr(value), choices=", ".join(choices))
+
+    result = convert_value(field, value, formats)
+    if result.value in choices:
+        return None
+    if not result.messages:
+        return _l("{value} is not one of the choices: {choices}.", value=repr(value),
+                  choices=", ".join(choices))
+    return _l(
+        "{value} is not one of the choices ({choices}), and Arrimage cannot convert it. {reason}",
+        value=repr(value), choices=", ".join(choices),
+        reason=_JoinedTexts([message.text for message in result.messages]))
+
+
+def _check_formats(label: str, operation: Operation, formats: Formats) -> list[DocumentIssue]:
+    """Check that the fields that ``formats.off`` names exist and have a conversion."""
+    where = f"{label}, field formats.off"
+    convertible = [field.key for field in operation.fields if field.normalizer]
+    if not convertible:
+        return [DocumentIssue(f"{label}, field formats", _l(
+            "This step sends every field as mapped, so formats: has no effect. Remove it."))]
+
+    issues: list[DocumentIssue] = []
+    for key in formats.off:
+        field = operation.field(key)
+        if field is None:
+            issues.append(DocumentIssue(where, _unknown(
+                _l("Unknown field {value}.", value=repr(key)), key, convertible)))
+        elif field.normalizer is None:
+            issues.append(DocumentIssue(where, _l(
+                "The field {value} has no conversion to turn off. Fields with a conversion: "
+                "{fields}.", value=repr(key), fields=", ".join(convertible))))
     return issues
 
 
@@ -147,6 +218,17 @@ def _check_conditions(label: str, conditions: list[Condition]) -> list[DocumentI
                 issues.append(DocumentIssue(where, _l(
                     "The template {template} is invalid: {problem}.", template=template, problem=problem)))
     return issues
+
+
+class _JoinedTexts(LazyText):
+    """Several texts rendered in the same locale, separated by spaces."""
+
+    def __init__(self, texts: list[LazyText]) -> None:
+        super().__init__("")
+        self.texts = texts
+
+    def render(self, locale: str | None = None) -> str:
+        return " ".join(text.render(locale) for text in self.texts)
 
 
 def _unknown(message: LazyText, value: str, known: list[str]) -> LazyText:

@@ -27,6 +27,8 @@ Assumptions, where Cyberimpact's public documentation is silent (each has a sett
 - PATCH merges ``customFields`` per id and adds ``groups``; PUT replaces ``groups`` only
   when sent. An opt-in confirmation overwrites the fields it carries and keeps the others.
 - With no ``sort`` a list is in id order. Bounced members stay in ``GET /members``.
+- A ``limit`` above ``max_page_size`` (10 000 by default, Cyberimpact's documented maximum)
+  is served as that many items, and the response's ``limit`` says so.
 - ``dateReturnFormat=ISO8601`` uses PHP's ``Y-m-d\\TH:i:sO`` (offset without a colon);
   ``ATOM`` uses ``+hh:mm``.
 - ``GET /batches/{id}`` without ``showErrorDetails=true`` lists errors by ``id`` only.

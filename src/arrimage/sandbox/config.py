@@ -75,6 +75,11 @@ class SandboxConfig(BaseModel):
     group_change_updates_member: bool = Field(
         default=False, description="Assumption: whether group changes set the member's updatedOn."
     )
+    max_page_size: int = Field(
+        default=10_000, ge=1, le=10_000,
+        description="Assumption: a larger limit is served as this many items, and the response's "
+                    "limit says so. Cyberimpact documents 10 000 as the maximum.",
+    )
     redirect_after_confirm: bool = Field(
         default=False,
         description="Send the browser to optinConfirmUrl after an opt-in confirmation.",

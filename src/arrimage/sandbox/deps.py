@@ -66,12 +66,13 @@ def date_formatter(sandbox: SandboxDep, dateReturnFormat: str | None = None) -> 
 
 
 def page_request(
+    sandbox: SandboxDep,
     page: Annotated[int, Query(ge=1)] = 1,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     sort: str = "",
 ) -> PageRequest:
-    """Collect the paging query parameters."""
-    return PageRequest(page=page, limit=limit, sort=sort)
+    """Collect the paging query parameters, serving at most ``max_page_size`` items a page."""
+    return PageRequest(page=page, limit=min(limit, sandbox.config.max_page_size), sort=sort)
 
 
 async def json_body(request: Request) -> Any:

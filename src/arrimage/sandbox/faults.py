@@ -8,6 +8,7 @@ not an imitation of the real limits.
 from __future__ import annotations
 
 import math
+from fnmatch import fnmatchcase
 import threading
 import time
 from dataclasses import dataclass
@@ -34,7 +35,8 @@ class FaultSettings(BaseModel):
     throttle_routes: list[str] = Field(
         default_factory=list,
         description=(
-            "Limit throttling to these routes, as 'POST /members' or a bare path; empty: all."
+            "Limit throttling to these routes, as 'POST /members' or a bare path, where * "
+            "matches any text ('PUT /members/*/consent'); empty: all."
         ),
     )
     fail_next: int = Field(
@@ -114,7 +116,10 @@ class FaultInjector:
 
     def _matches(self, method: str, path: str) -> bool:
         routes = self.settings.throttle_routes
-        return not routes or f"{method.upper()} {path}" in routes or path in routes
+        request = f"{method.upper()} {path}"
+        return not routes or any(
+            fnmatchcase(request, route) or fnmatchcase(path, route) for route in routes
+        )
 
     def _throttle(self, method: str, path: str) -> Fault | None:
         if not self._matches(method, path):

@@ -14,6 +14,7 @@ from arrimage.engine.errors import (
     DocumentError,
     InvalidInputError,
     NotFoundError,
+    TransientStepError,
     WebhookRejectedError,
 )
 from arrimage.i18n import negotiate_locale
@@ -50,6 +51,8 @@ def status_for(error: ArrimageError) -> int:
         return 409
     if isinstance(error, DocumentError | InvalidInputError):
         return 422
+    if isinstance(error, TransientStepError):
+        return 502  # the app failed or timed out; the request can be sent again
     return 400
 
 

@@ -1,8 +1,9 @@
-"""Cyberimpact, the Québec email-marketing service: its actions and its contact search.
+"""Cyberimpact, the Québec email-marketing service: its triggers, actions and contact search.
 
 :mod:`.client` calls the REST API v4 and :mod:`.errors` contains the errors it raises.
-:mod:`.actions` and :mod:`.searches` hold the perform functions, and :mod:`.step_input` turns
-a step's input into request bodies. The polling triggers are not declared yet.
+:mod:`.triggers` polls for new contacts, group members and groups. :mod:`.actions` and
+:mod:`.searches` hold the perform functions, and :mod:`.step_input` turns a step's input into
+request bodies. :mod:`.choices` lists the account's groups and custom fields for the UI.
 """
 
 from __future__ import annotations
@@ -17,13 +18,76 @@ from arrimage.connectors.cyberimpact.actions import (
     perform_find_or_create_contact,
     perform_send_optin,
 )
+from arrimage.connectors.cyberimpact.choices import list_custom_field_choices, list_group_choices
 from arrimage.connectors.cyberimpact.client import DEFAULT_BASE_URL, CyberimpactClient
 from arrimage.connectors.cyberimpact.fields import CONSENT_FIELDS, CONTACT_FIELDS, EMAIL, GROUPS
 from arrimage.connectors.cyberimpact.searches import perform_find_contact
-from arrimage.connectors.declaration import App, Field, FieldType, Operation, OperationKind
+from arrimage.connectors.cyberimpact.triggers import (
+    poll_contact_added,
+    poll_contact_added_to_group,
+    poll_group_created,
+    sample_contacts_added,
+    sample_contacts_added_to_group,
+    sample_groups_created,
+)
+from arrimage.connectors.declaration import (
+    App,
+    Field,
+    FieldType,
+    Operation,
+    OperationKind,
+    TriggerMode,
+)
 from arrimage.connectors.samples import load_sample
 from arrimage.engine.errors import AuthenticationError
 from arrimage.i18n import _l
+
+CONTACT_ADDED = Operation(
+    key="contact_added",
+    kind=OperationKind.TRIGGER,
+    mode=TriggerMode.POLLING,
+    noun=_l("contact"),
+    label=_l("Contact added"),
+    description=_l("Starts when a contact is added to the account, in a group or not. "
+                   "Checks every minute unless the automation sets another interval."),
+    sample=load_sample(__file__, "contact_added"),
+    poll=poll_contact_added,
+    load_samples=sample_contacts_added,
+    needs_connection=True,
+)
+
+CONTACT_ADDED_TO_GROUP = Operation(
+    key="contact_added_to_group",
+    kind=OperationKind.TRIGGER,
+    mode=TriggerMode.POLLING,
+    noun=_l("contact"),
+    label=_l("Contact added to a group"),
+    description=_l("Starts when a contact joins the chosen group, including a contact that was "
+                   "already in the account."),
+    fields=(
+        Field(key="group", label=_l("Group"), type=FieldType.CHOICE, required=True,
+              depends_on=("connection",), choices_from="groups",
+              help=_l("The group to watch, by id or exact title. Choose a connection to list "
+                      "the groups.")),
+    ),
+    sample=load_sample(__file__, "contact_added_to_group"),
+    poll=poll_contact_added_to_group,
+    load_samples=sample_contacts_added_to_group,
+    needs_connection=True,
+)
+
+GROUP_CREATED = Operation(
+    key="group_created",
+    kind=OperationKind.TRIGGER,
+    mode=TriggerMode.POLLING,
+    noun=_l("group"),
+    label=_l("Group created"),
+    description=_l("Starts when a group is created in the account."),
+    sample=load_sample(__file__, "group_created"),
+    poll=poll_group_created,
+    load_samples=sample_groups_created,
+    needs_connection=True,
+)
 
 CREATE_CONTACT = Operation(
     key="create_contact",
@@ -127,6 +191,7 @@ APP = App(
     name=_l("Cyberimpact"),
     description=_l("Add contacts to your Cyberimpact email-marketing account, with their "
                    "consent, and manage their groups."),
+    triggers=(CONTACT_ADDED, CONTACT_ADDED_TO_GROUP, GROUP_CREATED),
     actions=(CREATE_CONTACT, SEND_OPTIN, FIND_OR_CREATE_CONTACT, ADD_TO_GROUPS, CREATE_GROUP),
     searches=(FIND_CONTACT,),
     connection_fields=(
@@ -142,4 +207,5 @@ APP = App(
         ),
     ),
     check_connection=check_connection,
+    choice_sources={"groups": list_group_choices, "custom_fields": list_custom_field_choices},
 )

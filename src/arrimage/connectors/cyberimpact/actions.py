@@ -29,6 +29,11 @@ from arrimage.engine.errors import InvalidInputError
 from arrimage.i18n import _l
 from arrimage.normalize import normalize
 
+# Keys of StepContext.progress: the address an earlier attempt of the step sent a create
+# request for, and the id of the contact it created.
+CREATE_SENT = "create_sent_for"
+CREATED_CONTACT = "created_contact_id"
+
 
 def perform_create_contact(context: StepContext, values: dict[str, Any]) -> dict[str, Any]:
     """Create a contact and record its consent, unless the address is already in the account."""
@@ -37,6 +42,8 @@ def perform_create_contact(context: StepContext, values: dict[str, Any]) -> dict
     consent = consent_of(context, values)
 
     found = find_member(client, body["email"])
+    if found is not None and _created_by_earlier_attempt(context, found):
+        return _finish_create(context, client, found["contact"], consent)
     if found is not None:
         return _existing_outcome(found)
     return _create(context, client, body, consent)
@@ -91,6 +98,8 @@ def perform_find_or_create_contact(context: StepContext, values: dict[str, Any])
     found = find_member(client, body["email"])
     if found is None:
         return _create(context, client, body, consent)
+    if _created_by_earlier_attempt(context, found):
+        return _finish_create(context, client, found["contact"], consent)
     if found["unsubscribed"]:
         return _existing_outcome(found)
     if not group_ids:
@@ -105,8 +114,9 @@ def perform_find_or_create_contact(context: StepContext, values: dict[str, Any])
 def _create(
     context: StepContext, client: CyberimpactClient, body: dict[str, Any], consent: dict[str, Any]
 ) -> dict[str, Any]:
-    # NOTE: if the consent call fails after the contact was created, a retry of the step finds
-    # the contact and ends with "already_exists", so the consent stays Cyberimpact's default.
+    # The look-up just found no contact, so if the request times out after Cyberimpact created
+    # it, the contact a retry finds is this one.
+    context.progress[CREATE_SENT] = body["email"]
     try:
         contact = client.create_member(body)
     except (MemberExistsError, UnsubscribedError):
@@ -116,6 +126,16 @@ def _create(
             raise
         return _existing_outcome(found)
 
+    # If recording the consent fails with a transient error, the retry finds this contact and
+    # must finish the creation instead of reporting a contact that already existed.
+    context.progress[CREATED_CONTACT] = contact["id"]
+    return _finish_create(context, client, contact, consent)
+
+
+def _finish_create(
+    context: StepContext, client: CyberimpactClient, contact: dict[str, Any], consent: dict[str, Any]
+) -> dict[str, Any]:
+    """Record the consent of a contact this step created, and return the "created" outcome."""
     try:
         recorded = client.put_member_consent(contact["id"], consent)
     except ConsentConflictError as exc:
@@ -123,6 +143,15 @@ def _create(
         recorded = client.get_member_consent(contact["id"])
     groups = list(client.iter_member_groups(contact["id"]))
     return {"outcome": "created", "contact": contact, "groups": groups, "consent": recorded}
+
+
+def _created_by_earlier_attempt(context: StepContext, found: dict[str, Any]) -> bool:
+    if found["unsubscribed"]:
+        return False
+    contact = found["contact"]
+    sent_for = str(context.progress.get(CREATE_SENT) or "")
+    return bool(context.progress.get(CREATED_CONTACT) == contact.get("id")
+                or (sent_for and sent_for.casefold() == str(contact.get("email")).casefold()))
 
 
 def _existing_outcome(found: dict[str, Any]) -> dict[str, Any]:

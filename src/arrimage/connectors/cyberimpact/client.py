@@ -216,6 +216,13 @@ class CyberimpactClient:
         """Yield every group of ``GET /groups``, page after page."""
         return self._iter_pages("/groups", "groups", page_size, filters)
 
+    def get_group(self, group_id: int) -> dict[str, Any] | None:
+        """Call ``GET /groups/{id}`` and return the group, or None if no group has this id."""
+        try:
+            return self._request("GET", f"/groups/{int(group_id)}")
+        except CyberimpactNotFoundError:
+            return None
+
     def create_group(self, title: str, is_public: bool) -> dict[str, Any]:
         """Call ``POST /groups``: create a static group (public ones appear on forms)."""
         return self._request("POST", "/groups", json={"title": title, "isPublic": is_public})
@@ -238,6 +245,34 @@ class CyberimpactClient:
         """Yield every subscribed member of a group, page after page."""
         return self._iter_pages(f"/groups/{int(group_id)}/members", "members", page_size, filters)
 
+    def iter_unsubscribed_members(
+        self, *, page_size: int = ITER_PAGE_SIZE
+    ) -> Iterator[dict[str, Any]]:
+        """Yield every member of ``GET /members/unsubscribed`` (items have no ``id``)."""
+        return self._iter_pages("/members/unsubscribed", "members", page_size, {})
+
+    def iter_bounced_members(self, *, page_size: int = ITER_PAGE_SIZE) -> Iterator[dict[str, Any]]:
+        """Yield every member of ``GET /members/bounced`` (last mailing hard-bounced)."""
+        return self._iter_pages("/members/bounced", "members", page_size, {})
+
+    # Batches
+
+    def create_batch(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Call ``POST /batches`` and return the batch (``id``, ``status`` ``NEW``).
+
+        Cyberimpact processes the batch later. Read its outcome with :meth:`get_batch`.
+        """
+        return self._request("POST", "/batches", json=dict(body))
+
+    def get_batch(self, batch_id: int, *, error_details: bool = True) -> dict[str, Any]:
+        """Call ``GET /batches/{id}``: ``status`` and, once ``COMPLETED``, ``result``.
+
+        ``result`` has ``successes`` (the keys as submitted) and ``errors`` (``id`` and
+        ``description``). ``error_details`` sets ``showErrorDetails``.
+        """
+        params = {"showErrorDetails": "true" if error_details else "false"}
+        return self._request("GET", f"/batches/{int(batch_id)}", params=params)
+
     # Transport
 
     def _iter_pages(
@@ -251,9 +286,13 @@ class CyberimpactClient:
             items: list[dict[str, Any]] = body.get(collection, [])
             yield from items
 
-            total = int(body.get("totalCount", 0))
-            if not items or page * page_size >= total:
+            # A server may serve fewer items per page than requested; its ``limit`` gives the count.
+            served_limit = min(_int_or(body.get("limit"), page_size), MAX_PAGE_SIZE)
+            total = _int_or(body.get("totalCount"), 0)
+            if not items or page * served_limit >= total:
                 return
+            # Requesting the served size keeps later pages aligned with the items already read.
+            page_size = served_limit
             page += 1
 
     def _request(
@@ -455,6 +494,14 @@ def _page_params(
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}, not {limit}")
     return {**filters, "page": page, "limit": limit}
+
+
+def _int_or(value: Any, default: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number > 0 else default
 
 
 def _query_value(value: FilterValue) -> str | int:

@@ -25,41 +25,46 @@ RELATION_TYPE_VALUES = frozenset(choice.value for choice in RELATION_TYPES)
 
 EMAIL = Field(
     key="email", label=_l("Email address"), type=FieldType.EMAIL, required=True,
+    normalizer="email",
     help=_l("The contact's email address. Cyberimpact finds contacts by this address."),
 )
 
 GROUPS = Field(
     key="groups", label=_l("Groups"), type=FieldType.MULTICHOICE, depends_on=("connection",),
+    choices_from="groups",
     help=_l("Cyberimpact groups to add the contact to, by id. Choose a connection to list them."),
 )
 
 CONTACT_FIELDS = (
     EMAIL,
-    Field(key="first_name", label=_l("First name"),
+    Field(key="first_name", label=_l("First name"), normalizer="text",
           help=_l("The contact's first name, as it should appear in emails.")),
-    Field(key="last_name", label=_l("Last name"), help=_l("The contact's last name.")),
+    Field(key="last_name", label=_l("Last name"), normalizer="text",
+          help=_l("The contact's last name.")),
     Field(
-        key="gender", label=_l("Gender"), type=FieldType.CHOICE,
+        key="gender", label=_l("Gender"), type=FieldType.CHOICE, normalizer="gender",
         choices=(Choice("f", _l("Woman")), Choice("m", _l("Man")), Choice("o", _l("Other"))),
         help=_l("Words such as Femme, Homme, Woman or F are converted. Others are left out."),
     ),
     Field(
-        key="language", label=_l("Language"), type=FieldType.CHOICE,
+        key="language", label=_l("Language"), type=FieldType.CHOICE, normalizer="language",
         choices=(Choice("fr_ca", _l("French")), Choice("en_ca", _l("English"))),
         help=_l("The language of the emails the contact receives. Names such as Français or "
                 "English and codes such as fr are converted."),
     ),
-    Field(key="company", label=_l("Company"), help=_l("The contact's company or organization.")),
-    Field(key="birthdate", label=_l("Birth date"), type=FieldType.DATE,
+    Field(key="company", label=_l("Company"), normalizer="text",
+          help=_l("The contact's company or organization.")),
+    Field(key="birthdate", label=_l("Birth date"), type=FieldType.DATE, normalizer="birthdate",
           help=_l("A date such as 1990-12-04, 04/12/1990 (day first) or 4 décembre 1990.")),
-    Field(key="postal_code", label=_l("Postal code"),
+    Field(key="postal_code", label=_l("Postal code"), normalizer="postal_code",
           help=_l("Canadian postal codes are written as A1A 1A1. ZIP codes are kept.")),
-    Field(key="country", label=_l("Country"),
+    Field(key="country", label=_l("Country"), normalizer="country",
           help=_l("A country name in French or English, or a two-letter code such as CA.")),
-    Field(key="note", label=_l("Note"), type=FieldType.TEXT,
+    Field(key="note", label=_l("Note"), type=FieldType.TEXT, normalizer="text",
           help=_l("Free text kept on the contact's record in Cyberimpact.")),
     Field(
         key="custom_fields", label=_l("Custom fields"), type=FieldType.DICT,
+        depends_on=("connection",), choices_from="custom_fields",
         help=_l("Values of the account's custom fields, keyed by the field's id or name. "
                 "Values that do not match the field's type are left out."),
     ),

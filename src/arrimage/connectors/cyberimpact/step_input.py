@@ -1,9 +1,11 @@
 """Turn a step's mapped input into Cyberimpact request bodies, and build the API client.
 
-Each contact value goes through :mod:`arrimage.normalize`. A value that cannot be converted is
-left out of the request, and a warning ``{"field", "code", "message"}`` is appended to
-``context.warnings``. An invalid email address, group id, consent basis or consent date fails
-the step with :class:`InvalidInputError`, because the request would be wrong without it.
+Each contact value goes through the normalizer that its field declares, with the options of
+the step's ``formats:`` block (``context.formats``). A field that the block turns off is sent
+as mapped, only trimmed. A value that cannot be converted is left out of the request, and a
+warning ``{"field", "code", "message"}`` is appended to ``context.warnings``. An invalid email
+address, group id, consent basis or consent date fails the step with
+:class:`InvalidInputError`, because the request would be wrong without it.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from arrimage.connectors.context import StepContext
-from arrimage.connectors.cyberimpact.client import DEFAULT_BASE_URL, CyberimpactClient
-from arrimage.connectors.cyberimpact.fields import RELATION_TYPE_VALUES
-from arrimage.engine.errors import AuthenticationError, InvalidInputError
+from arrimage.connectors.cyberimpact.client import CyberimpactClient
+from arrimage.connectors.cyberimpact.connection import client_for_connection
+from arrimage.connectors.cyberimpact.fields import CONTACT_FIELDS, EMAIL, RELATION_TYPE_VALUES
+from arrimage.connectors.formats import convert_fields, convert_value
+from arrimage.engine.errors import InvalidInputError
 from arrimage.i18n import LazyText, _l
 from arrimage.normalize import Message, is_empty, normalize
 
@@ -26,40 +30,25 @@ LOCAL_ZONE = ZoneInfo("America/Toronto")
 # Cyberimpact's batch schema caps defaultConsentProof at 255 characters.
 MAX_CONSENT_PROOF_CHARS = 255
 
-# Step field key, normalizer kind and Cyberimpact body key of each contact value.
-CONTACT_VALUES = (
-    ("first_name", "text", "firstname"),
-    ("last_name", "text", "lastname"),
-    ("company", "text", "company"),
-    ("gender", "gender", "gender"),
-    ("language", "language", "language"),
-    ("birthdate", "birthdate", "birthdate"),
-    ("country", "country", "country"),
-    ("postal_code", "postal_code", "postalCode"),
-    ("note", "text", "note"),
-)
+# Cyberimpact body key of each contact field sent besides the email address.
+BODY_KEYS = {
+    "first_name": "firstname",
+    "last_name": "lastname",
+    "company": "company",
+    "gender": "gender",
+    "language": "language",
+    "birthdate": "birthdate",
+    "country": "country",
+    "postal_code": "postalCode",
+    "note": "note",
+}
+# The contact fields that go into the body, each converted by its declared normalizer.
+CONTACT_VALUE_FIELDS = tuple(field for field in CONTACT_FIELDS if field.key in BODY_KEYS)
 
 
 def client_for(context: StepContext) -> CyberimpactClient:
     """Return a client for the step's connection, sharing the engine's connection pool."""
-    connection = context.connection
-    token = connection.value("token") if connection is not None else None
-    if not isinstance(token, str) or not token.strip():
-        raise AuthenticationError(_l(
-            "This Cyberimpact step has no connection with an API token. Choose a Cyberimpact "
-            "connection for the step, or add the token to its connection."))
-    base_url = connection.value("base_url") if connection is not None else None
-    try:
-        return CyberimpactClient(
-            token=token,
-            base_url=str(base_url).strip() if base_url else DEFAULT_BASE_URL,
-            http=context.http,
-            timeout_seconds=context.timeout_seconds,
-        )
-    except ValueError as exc:
-        raise InvalidInputError(_l(
-            "The Cyberimpact connection's API address {url} is invalid. Use "
-            "https://api.cyberimpact.com or the sandbox's address.", url=str(base_url))) from exc
+    return client_for_connection(context.connection, context.http, context.timeout_seconds)
 
 
 def add_warning(context: StepContext, field: str, code: str, text: LazyText) -> None:
@@ -69,8 +58,7 @@ def add_warning(context: StepContext, field: str, code: str, text: LazyText) -> 
 
 def email_of(values: Mapping[str, Any], context: StepContext) -> str:
     """Return the normalized email address, or raise naming the invalid value."""
-    raw = values.get("email")
-    result = normalize("email", "" if raw is None else raw)
+    result = convert_value(EMAIL, values.get("email"), context.formats)
     if result.value is None and result.errors:
         # The normalizer's message names the invalid value.
         raise InvalidInputError(_l(
@@ -80,24 +68,17 @@ def email_of(values: Mapping[str, Any], context: StepContext) -> str:
         raise InvalidInputError(_l(
             "The email address is empty. Map it to a value that the trigger always has."))
     _record(context, "email", result.warnings)
-    return result.value
+    return str(result.value)
 
 
 def contact_body(context: StepContext, values: Mapping[str, Any], client: CyberimpactClient) -> dict[str, Any]:
     """Build the ``POST /members`` or ``POST /members/optins`` body from the step's input."""
     body: dict[str, Any] = {"email": email_of(values, context)}
-    country: str | None = None
-    for field, kind, body_key in CONTACT_VALUES:
-        raw = values.get(field)
-        if is_empty(raw):
-            continue
-        options = {"country": country} if kind == "postal_code" else {}
-        result = normalize(kind, raw, **options)
-        _record(context, field, result.messages)
+    converted = convert_fields(CONTACT_VALUE_FIELDS, values, context.formats)
+    for key, result in converted.items():
+        _record(context, key, result.messages)
         if result.value is not None:
-            body[body_key] = result.value
-            if kind == "country":
-                country = result.value
+            body[BODY_KEYS[key]] = result.value
 
     custom = custom_field_values(context, values.get("custom_fields"), client)
     if custom:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from arrimage.engine.errors import NotFoundError
+from arrimage.engine.lookups import check_connection, check_stored_connection
 from arrimage.i18n import _l
 from arrimage.runtime import Runtime
 from arrimage.web.api.deps import get_runtime
@@ -20,6 +21,8 @@ class NewConnection(BaseModel):
     app: str
     name: str = Field(min_length=1, max_length=200)
     values: dict[str, Any] = Field(default_factory=dict)
+    check: bool = Field(default=True, description="Check the credentials with the app first; "
+                                                  "a failed check stores nothing.")
 
 
 class ConnectionChange(BaseModel):
@@ -37,7 +40,17 @@ async def create_connection(body: NewConnection, runtime: Runtime = Depends(get_
     app = runtime.apps.get(body.app)
     if app is None:
         raise NotFoundError(_l("Unknown app {app}. Known: {known}.", app=repr(body.app), known=", ".join(runtime.apps)))
-    return await anyio.to_thread.run_sync(runtime.connections.create, app, body.name, body.values)
+    def check_then_create() -> dict[str, Any]:
+        account = check_connection(runtime, app.key, body.values) if body.check else None
+        created = runtime.connections.create(app, body.name, body.values)
+        return {**created, "account": account}
+
+    return await anyio.to_thread.run_sync(check_then_create)
+
+
+@router.post("/{connection_id}/check", summary="Check a connection's credentials with its app")
+async def check(connection_id: str, runtime: Runtime = Depends(get_runtime)) -> dict[str, Any]:
+    return await anyio.to_thread.run_sync(lambda: check_stored_connection(runtime, connection_id))
 
 
 @router.get("/{connection_id}", summary="Get a connection (without secrets)")
