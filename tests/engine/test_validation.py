@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from arrimage.connectors.registry import all_apps
 from arrimage.engine.document import ActionStep, FilterStep, PathStep
 from arrimage.engine.errors import DocumentError, DocumentIssue
 from arrimage.engine.validation import load_document
@@ -49,7 +50,7 @@ def test_unknown_trigger_app_suggests_name() -> None:
 
 def test_unknown_app_lists_known() -> None:
     _location, message = only_issue(document({"id": "notify", "app": "zzzz", "action": "x"}))
-    assert "Known: webhook, http, cyberimpact." in message
+    assert f"Known: {', '.join(all_apps())}." in message
 
 
 def test_unknown_action_suggests_name() -> None:

@@ -2,50 +2,23 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
+from arrimage.emulators.serving import BackgroundServer
 from arrimage.sandbox import SandboxConfig, create_app
 
 from .helpers import SEED, TOKEN
 
 
-class SandboxServer:
-    """A uvicorn server on a socket bound by the test, running in a daemon thread."""
+class SandboxServer(BackgroundServer):
+    """The sandbox served by uvicorn on a free port of 127.0.0.1, in a daemon thread."""
 
     def __init__(self, config: SandboxConfig) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        # Accepted sockets inherit TCP_NODELAY on Linux. Without it, each keep-alive request
-        # waited about 40 ms for a delayed ACK (measured with httpx 0.29 and uvicorn 0.55).
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.base_url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        uv_config = uvicorn.Config(create_app(config), log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(uv_config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
-        )
-
-    def start(self) -> SandboxServer:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("sandbox server did not start within 10 s")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.sock.close()
+        super().__init__(create_app(config), name="sandbox server")
 
 
 @pytest.fixture(scope="session")

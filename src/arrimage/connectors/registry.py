@@ -13,6 +13,8 @@ CONNECTOR_MODULES = (
     "arrimage.connectors.webhook",
     "arrimage.connectors.http",
     "arrimage.connectors.cyberimpact",
+    "arrimage.connectors.shopify",
+    "arrimage.connectors.woocommerce",
 )
 
 

@@ -36,8 +36,9 @@ logger = logging.getLogger(__name__)
 
 # Cyberimpact's days (date filters, and returned dates without an offset) are Eastern time.
 CYBERIMPACT_ZONE = ZoneInfo("America/Toronto")
-# Items per page when a poll reads a whole list; Cyberimpact allows up to 10 000.
-POLL_PAGE_SIZE = 1000
+# Items per page when a poll reads a whole list: Cyberimpact's documented maximum, because a
+# group's whole member list is read on every poll.
+POLL_PAGE_SIZE = 10_000
 # Maximum number of ids a cursor keeps. Beyond it, polls fail with a reason instead of
 # dropping ids.
 MAX_TRACKED_IDS = 200_000
