@@ -84,6 +84,10 @@ async def _deliver(request: Request, runtime: Runtime, automation_id: str, secre
             body=body,
             headers={name.lower(): value for name, value in request.headers.items() if name.lower() != SECRET_HEADER},
             query=dict(request.query_params),
+            method=request.method,
+            url=str(request.url),
+            published_url=runtime.settings.base_url + request.url.path
+            + (f"?{request.url.query}" if request.url.query else ""),
         )
         if runtime.db.is_sqlite and runtime.consumer is None:
             # A local SQLite commit takes a fraction of a millisecond, and with no worker threads
