@@ -33,6 +33,7 @@ from arrimage.storage.events import EventRepository
 from arrimage.storage.runs import LeaseLostError, RunRepository
 from arrimage.storage.secrets import SecretBox
 from arrimage.storage.trigger_states import TriggerStateRepository
+from arrimage.storage.users import UserRepository
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class Runtime:
         self.events = EventRepository(self.db)
         self.runs = RunRepository(self.db, settings.run_lease_seconds)
         self.trigger_states = TriggerStateRepository(self.db)
+        self.users = UserRepository(self.db)
         self.renderer = TemplateRenderer(default_filters())
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self._http: httpx.Client | None = None
@@ -171,10 +173,15 @@ class Runtime:
         return len(run_ids)
 
     def purge_old_runs(self) -> int:
-        """Delete finished runs older than the retention period."""
-        count = self.runs.purge(self.settings.run_retention_days)
+        """Delete finished runs older than the retention period.
+
+        The period chosen on the web app's settings page wins over ``run_retention_days``; it is
+        read at each purge, so a change needs no restart.
+        """
+        days = self.users.run_retention_days(self.settings.run_retention_days)
+        count = self.runs.purge(days)
         if count:
-            logger.info("purged %d runs older than %d days", count, self.settings.run_retention_days)
+            logger.info("purged %d runs older than %d days", count, days)
         return count
 
     # -- embedded consumer and scheduler ------------------------------------------------------

@@ -1,6 +1,7 @@
 """The French (Québec) catalogues checked against every message marked in the code.
 
-Babel extracts the message ids of ``_("…")`` and ``_l("…")`` calls from ``src/arrimage``.
+Babel extracts the message ids of ``_("…")`` and ``_l("…")`` calls from ``src/arrimage``, Python
+files and the web app's Jinja templates (``web/templates/**.html``).
 All ``fr_CA`` ``.po`` files are read together, as :func:`arrimage.i18n.translations` merges them.
 Each failure names the message id and where it sits: source file and line, or catalogue file
 and line.
@@ -23,6 +24,7 @@ from arrimage.i18n import LOCALES_DIR, placeholders
 SOURCE_DIR = Path(arrimage.__file__).parent
 FRENCH_DIR = LOCALES_DIR / "fr_CA" / "LC_MESSAGES"
 KEYWORDS = {"_": None, "_l": None}
+METHOD_MAP = [("**/templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
 
 # Words for "email" that a French text must replace with « courriel ».
 ENGLISH_EMAIL_WORDS = {"email", "emails", "e-mail", "e-mails"}
@@ -51,7 +53,7 @@ def code_messages() -> dict[str, tuple[str, ...]]:
     """Return every marked message id with the ``file:line`` places that use it."""
     places: dict[str, list[str]] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
-        str(SOURCE_DIR), method_map=[("**.py", "python")], keywords=KEYWORDS
+        str(SOURCE_DIR), method_map=METHOD_MAP, keywords=KEYWORDS
     ):
         msgid = message[0] if isinstance(message, tuple) else message
         places.setdefault(msgid, []).append(f"{SOURCE_DIR.name}/{filename}:{lineno}")

@@ -85,7 +85,8 @@ def clear_redis_queue(queue_name: str) -> None:
 
 
 TABLES = ("run_steps", "runs", "events", "trigger_states", "automation_versions", "automations",
-          "connections", "leases")
+          "connections", "leases", "web_sessions", "api_tokens", "login_attempts", "users",
+          "stored_settings")
 
 
 def truncate_postgres(url: str) -> None:

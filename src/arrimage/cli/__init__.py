@@ -22,6 +22,7 @@ from arrimage.cli import preview as preview_commands  # noqa: E402
 from arrimage.cli import runs as run_commands  # noqa: E402
 from arrimage.cli import sandbox as sandbox_commands  # noqa: E402
 from arrimage.cli import serve as serve_commands  # noqa: E402
+from arrimage.cli import users as user_commands  # noqa: E402
 from arrimage.cli.common import STATE  # noqa: E402
 from arrimage.engine.errors import ArrimageError  # noqa: E402
 
@@ -36,6 +37,7 @@ app.add_typer(automation_commands.app, name="automations")
 app.add_typer(run_commands.runs_app, name="runs")
 app.add_typer(apps_commands.app, name="apps")
 app.add_typer(connection_commands.app, name="connections")
+app.add_typer(user_commands.app, name="users")
 app.command("serve", help=_("Run the web app, the webhook intake, the scheduler and workers in one process."))(serve_commands.serve)
 app.command("worker", help=_("Run queue workers only (to scale out with PostgreSQL and Redis)."))(serve_commands.worker)
 app.command("sandbox", help=_("Run a local Cyberimpact emulator (no real email is sent)."))(sandbox_commands.sandbox)

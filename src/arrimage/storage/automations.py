@@ -45,13 +45,16 @@ class AutomationRepository:
         self.box = box
         self.connections = connections
 
-    def save(self, data: dict[str, Any]) -> dict[str, Any]:
+    def save(self, data: dict[str, Any], *, check_connections: bool = True) -> dict[str, Any]:
         """Validate ``data`` and store it: a new automation, or a new version of an existing one.
 
         Returns the summary with ``created`` and ``new_version`` flags. Raises DocumentError.
+        ``check_connections=False`` accepts connections that do not exist yet (a recipe imported
+        before its connections are made); the caller must keep such an automation off.
         """
         document = load_document(data)
-        self._check_connections(document)
+        if check_connections:
+            self._check_connections(document)
         now = datetime.now(timezone.utc)
 
         with self.db.session() as session:

@@ -1,16 +1,17 @@
-"""The ASGI application: webhooks, the REST API, and health."""
+"""The ASGI application: the web app's pages, webhooks, the REST API, and health."""
 
 from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 from starlette.types import Receive, Scope, Send
@@ -19,9 +20,15 @@ from arrimage import __version__
 from arrimage.runtime import Runtime
 from arrimage.web import hooks
 from arrimage.web.api import router as api_router
-from arrimage.web.errors import install_error_handlers
+from arrimage.i18n import _l
+from arrimage.web import pages
+from arrimage.web.auth import ApiAccessError, require_api_access
+from arrimage.web.errors import install_error_handlers, request_locale
+from arrimage.web.pages.common import FormRejected, PageRedirect, page_context
 
 logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 class ArrimageApp(FastAPI):
@@ -65,9 +72,12 @@ def create_app(runtime: Runtime, *, consumer: bool = False, scheduler: bool = Fa
     app.state.runtime = runtime
     install_error_handlers(app)
     app.include_router(hooks.router)
-    app.include_router(api_router)
+    app.include_router(api_router, dependencies=[Depends(require_api_access)])
+    app.include_router(pages.router)
+    install_page_handlers(app)
 
     app.mount("/api/docs/static", StaticFiles(directory=swagger_ui_path), name="swagger-ui")
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/api/docs", include_in_schema=False)
     async def api_docs() -> HTMLResponse:
@@ -78,10 +88,6 @@ def create_app(runtime: Runtime, *, consumer: bool = False, scheduler: bool = Fa
             swagger_css_url="/api/docs/static/swagger-ui.css",
             swagger_favicon_url="/api/docs/static/favicon-32x32.png",
         )
-
-    @app.get("/", include_in_schema=False)
-    async def home() -> RedirectResponse:
-        return RedirectResponse("/api/docs")
 
     @app.get("/api/health", tags=["health"], summary="Check that the server answers")
     async def health() -> dict[str, str]:
@@ -98,7 +104,34 @@ def create_app(runtime: Runtime, *, consumer: bool = False, scheduler: bool = Fa
     # One route per method: a route with several methods gives each the same OpenAPI operation id.
     for method in ("GET", "POST", "PUT", "PATCH"):
         app.add_api_route("/api/echo", echo, methods=[method], tags=["health"],
+                          dependencies=[Depends(require_api_access)],
                           operation_id=f"echo_{method.lower()}",
                           summary="Return the request's method, query and JSON body (to try HTTP steps)")
 
     return app
+
+
+def install_page_handlers(app: FastAPI) -> None:
+    """Register the responses to redirects to sign-in, rejected forms and rejected API calls."""
+
+    async def redirect(request: Request, error: Exception) -> Response:
+        assert isinstance(error, PageRedirect)
+        return RedirectResponse(error.url, status_code=303)
+
+    def rejected_form(request: Request, error: Exception) -> Response:
+        # A sync handler: building the page reads the session, so it runs in the thread pool.
+        page = page_context(request)
+        return page.render("error.html", status_code=403, title=_l("Form expired"),
+                           message=_l("This form expired or came from another site, so nothing was "
+                                      "changed. Reload the page and try again."),
+                           back="/")
+
+    async def refused(request: Request, error: Exception) -> Response:
+        assert isinstance(error, ApiAccessError)
+        body = {"error": {"code": error.code, "message": error.message.render(request_locale(request))}}
+        headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
+        return JSONResponse(body, status_code=error.status_code, headers=headers)
+
+    app.add_exception_handler(PageRedirect, redirect)
+    app.add_exception_handler(FormRejected, rejected_form)
+    app.add_exception_handler(ApiAccessError, refused)

@@ -1,0 +1,55 @@
+"""``arrimage users``: accounts of the web app, for setups without a browser at hand."""
+
+from __future__ import annotations
+
+import typer
+
+from arrimage.cli.common import runtime
+from arrimage.engine.errors import ConflictError
+from arrimage.i18n import _
+from arrimage.web.auth import email_problem, hash_password, password_problem
+
+app = typer.Typer(help=_("Accounts that sign in to the web app."), no_args_is_help=True)
+
+
+@app.command("create", help=_("Create a web app account; the password is asked for without echo."))
+def create(email: str = typer.Argument(..., help=_("The account's email address."))) -> None:
+    _check_email(email)
+    password = _ask_password()
+    current = runtime(create=True)
+    try:
+        user = current.users.create(email, hash_password(password))
+    except ConflictError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
+    typer.echo(_("Created the account {email}. Sign in at {url}/login", email=user.email,
+                 url=current.settings.base_url))
+
+
+@app.command("password", help=_("Set a new password for a web app account."))
+def change_password(email: str = typer.Argument(..., help=_("The account's email address."))) -> None:
+    current = runtime()
+    found = current.users.password_hash(email)
+    if found is None:
+        typer.echo(_("No account has the address {email}.", email=email), err=True)
+        raise typer.Exit(1)
+    password = _ask_password()
+    current.users.set_password_hash(found[0].id, hash_password(password))
+    typer.echo(_("The password of {email} is changed.", email=found[0].email))
+
+
+def _check_email(email: str) -> None:
+    problem = email_problem(email)
+    if problem is not None:
+        typer.echo(problem.render(), err=True)
+        raise typer.Exit(2)
+
+
+def _ask_password() -> str:
+    password: str = typer.prompt(_("Password"), hide_input=True,
+                                 confirmation_prompt=_("Repeat the password"))
+    problem = password_problem(password)
+    if problem is not None:
+        typer.echo(problem.render(), err=True)
+        raise typer.Exit(2)
+    return password

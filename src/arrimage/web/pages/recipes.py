@@ -1,0 +1,106 @@
+"""Ready-made automations (``recipes/*.yaml``) and their import as automations that stay off."""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from fastapi import APIRouter, Depends
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from arrimage.engine.errors import DocumentError
+from arrimage.engine.validation import load_document
+from arrimage.i18n import _l
+from arrimage.storage.listings import automation_names, connection_names
+from arrimage.web.pages.automations import app_name, connection_needs, step_apps
+from arrimage.web.pages.common import Page, signed_in, signed_in_form
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter()
+
+
+def recipes_dir() -> Path:
+    """Return the recipes folder: ``ARRIMAGE_RECIPES_DIR``, else ``recipes/`` of the source tree.
+
+    NOTE: the recipes live beside the package, not in it, so an installed wheel finds none
+    unless ``ARRIMAGE_RECIPES_DIR`` points at a copy of the folder.
+    """
+    configured = os.environ.get("ARRIMAGE_RECIPES_DIR")
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[4] / "recipes"
+
+
+def load_recipes(folder: Path) -> list[dict[str, Any]]:
+    """Return every valid recipe of ``folder`` with its key (file name) and parsed document."""
+    recipes = []
+    for path in sorted(folder.glob("*.yaml")):
+        data, modified = _read(path, path.stat().st_mtime)
+        if data is None:
+            continue
+        try:
+            document = load_document(data)
+        except DocumentError:
+            logger.warning("skipping the invalid recipe %s", path.name)
+            continue
+        recipes.append({"key": path.stem, "data": data, "document": document})
+    return recipes
+
+
+@lru_cache(maxsize=64)
+def _read(path: Path, modified: float) -> tuple[dict[str, Any] | None, float]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        logger.warning("cannot read the recipe %s", path.name)
+        return None, modified
+    return (data if isinstance(data, dict) else None), modified
+
+
+@router.get("/recipes")
+def list_recipes(page: Page = Depends(signed_in)) -> HTMLResponse:
+    return _render(page)
+
+
+@router.post("/recipes/{key}/import", response_model=None)
+def import_recipe(key: str, checked: tuple[Page, dict[str, str]] = Depends(signed_in_form)) -> HTMLResponse | RedirectResponse:
+    page, _form = checked
+    found = next((recipe for recipe in load_recipes(recipes_dir()) if recipe["key"] == key), None)
+    if found is None:
+        return page.render("error.html", status_code=404, title=_l("Recipe not found"),
+                           message=_l("No recipe is named {name}.", name=key), back="/recipes")
+    data = dict(found["data"])
+    if data.get("id") and data["id"] in automation_names(page.runtime.db):
+        return _render(page, error=_l("This recipe is already imported as the automation {id}.", id=data["id"]),
+                       status_code=409)
+    try:
+        summary = page.runtime.automations.save(data, check_connections=False)
+    except DocumentError as error:
+        return _render(page, error=error.message, status_code=422)
+    logger.info("recipe imported", extra={"automation_id": summary["id"]})
+    return page.redirect(f"/automations/{summary['id']}?done=imported")
+
+
+def _render(page: Page, error: Any = None, status_code: int = 200) -> HTMLResponse:
+    existing = connection_names(page.runtime.db)
+    imported = automation_names(page.runtime.db)
+    recipes = []
+    for recipe in load_recipes(recipes_dir()):
+        document = recipe["document"]
+        recipes.append({
+            "key": recipe["key"],
+            "name": document.name,
+            "description": document.description or "",
+            "trigger_app": document.trigger.app,
+            "step_apps": step_apps(document),
+            "needs": connection_needs(document, existing),
+            "imported": bool(document.id and document.id in imported),
+            "id": document.id,
+        })
+    return page.render("recipes.html", status_code=status_code, section="automations", recipes=recipes,
+                       apps=page.runtime.apps, app_name=app_name, error=error)
