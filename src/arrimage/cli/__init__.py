@@ -17,6 +17,7 @@ from arrimage import __version__  # noqa: E402
 from arrimage.cli import apps as apps_commands  # noqa: E402
 from arrimage.cli import automations as automation_commands  # noqa: E402
 from arrimage.cli import connections as connection_commands  # noqa: E402
+from arrimage.cli import imports as import_commands  # noqa: E402
 from arrimage.cli import normalize as normalize_commands  # noqa: E402
 from arrimage.cli import preview as preview_commands  # noqa: E402
 from arrimage.cli import runs as run_commands  # noqa: E402
@@ -44,6 +45,7 @@ app.command("sandbox", help=_("Run a local Cyberimpact emulator (no real email i
 app.command("normalize", help=_("Convert one value to the format Cyberimpact accepts, and say why when it cannot."))(normalize_commands.normalize)
 app.command("run", help=_("Run an automation file once on an event file, without the queue, to test it."))(run_commands.run_file)
 app.command("preview", help=_("Show what an automation file would send for an event file, without calling any app."))(preview_commands.preview)
+app.command("import", help=_("Import a CSV file: one event per row for an automation, or contacts to Cyberimpact in batches."))(import_commands.import_csv)
 
 
 def _version(value: bool) -> None:

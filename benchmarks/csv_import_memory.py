@@ -1,0 +1,115 @@
+"""Benchmark: peak memory and rate of ``arrimage import --bulk`` as the CSV file grows.
+
+Generates a CSV file of each size in ``--rows``, with French headers, semicolons and a quoted
+note with a line break on every tenth row. Runs ``arrimage import --bulk`` on each file as a
+separate process against a Cyberimpact sandbox on 127.0.0.1. Reports the import process's
+peak RSS (``resource.getrusage(RUSAGE_CHILDREN)``, read after each import ends) and its wall
+time.
+A flat peak RSS across sizes shows the import streams the file instead of loading it.
+
+    python benchmarks/csv_import_memory.py                     # 1 000, 10 000 and 100 000 rows
+    python benchmarks/csv_import_memory.py --rows 100000 --json
+
+The sandbox runs in this process, on a thread, so its memory is not counted. Each size gets a
+fresh sandbox, so every row creates a new contact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from arrimage.config import Settings  # noqa: E402
+from arrimage.runtime import Runtime  # noqa: E402
+from arrimage.sandbox import SandboxConfig  # noqa: E402
+from tests.sandbox.conftest import SandboxServer  # noqa: E402
+
+TOKEN = "benchmark-token"
+HEADERS = ["Courriel", "Prénom", "Nom", "Langue", "Code postal", "Pays", "Date de naissance", "Note"]
+
+
+def write_rows(path: Path, count: int) -> None:
+    """Write ``count`` contacts, one row at a time."""
+    with path.open("w", encoding="utf-8", newline="") as output:
+        writer = csv.writer(output, delimiter=";")
+        writer.writerow(HEADERS)
+        for index in range(count):
+            note = "Rencontré au salon\nRappeler en mars" if index % 10 == 0 else ""
+            writer.writerow([f"contact{index:07d}@exemple.ca", f"Prénom{index}", "Tremblay",
+                             "français", "h2x1y4", "Canada", "4 décembre 1990", note])
+
+
+def run_import(rows: int, folder: Path, chunk_size: int) -> dict[str, float | int]:
+    """Import ``rows`` generated rows into a fresh sandbox; return peak RSS and timing."""
+    server = SandboxServer(SandboxConfig(tokens=[TOKEN])).start()
+    try:
+        data_dir = folder / f"data-{rows}"
+        runtime = Runtime(Settings(data_dir=data_dir))
+        runtime.connections.create(runtime.apps["cyberimpact"], "sandbox",
+                                   {"token": TOKEN, "base_url": server.base_url})
+        runtime.close()
+        path = folder / f"contacts-{rows}.csv"
+        write_rows(path, rows)
+
+        env = {**os.environ, "ARRIMAGE_DATA_DIR": str(data_dir), "LANG": "en_US.UTF-8"}
+        command = [sys.executable, "-m", "arrimage", "import", str(path), "--bulk",
+                   "--connection", "sandbox", "--relation-type", "active-clients",
+                   "--consent-date", "2024-05-01", "--consent-proof", "Registre des ventes",
+                   "--chunk-size", str(chunk_size), "--yes"]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        started = time.monotonic()
+        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        seconds = time.monotonic() - started
+        peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        if result.returncode != 0:
+            raise SystemExit(f"import of {rows} rows failed:\n{result.stdout}\n{result.stderr}")
+        if f"{rows} created" not in result.stdout:
+            raise SystemExit(f"import of {rows} rows did not create every contact:\n{result.stdout}")
+    finally:
+        server.stop()
+    # RUSAGE_CHILDREN keeps the maximum over every child so far, so a smaller later child
+    # cannot be measured: sizes run from the smallest up.
+    return {
+        "rows": rows,
+        "file_mib": round(path.stat().st_size / 2**20, 1),
+        "peak_rss_mib": round(peak_kib / 1024, 1),
+        "peak_grew": peak_kib > before,
+        "seconds": round(seconds, 1),
+        "rows_per_second": round(rows / seconds),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    parser.add_argument("--chunk-size", type=int, default=500)
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    options = parser.parse_args()
+
+    results = []
+    with tempfile.TemporaryDirectory(prefix="arrimage-import-bench-") as folder:
+        for rows in sorted(options.rows):
+            results.append(run_import(rows, Path(folder), options.chunk_size))
+            if not options.json:
+                print(results[-1], flush=True)
+
+    if options.json:
+        print(json.dumps({
+            "python": platform.python_version(), "machine": platform.machine(),
+            "cpus": os.cpu_count(), "results": results,
+        }, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,331 @@
+"""The batch path: new contacts go to Cyberimpact in ``addMembers`` batches, polled until done.
+
+Cyberimpact's ``addMembers`` updates a contact that already exists, and Cyberimpact and CASL
+forbid changing a contact's details without the contact's confirmation. So the import first
+reads every address of the account (subscribed, unsubscribed and bounced) into the progress
+file, and only addresses absent from it go into batches:
+
+- an existing contact is only added to the row's groups with ``POST /members/{email}/groups``
+  (status ``updated``), and its details and consent stay as they are. It is left alone
+  (status ``skipped``) when the row has no groups or the automation's action is "create
+  contact";
+- an unsubscribed contact is skipped, because only a confirmed opt-in may subscribe it again;
+- an address seen on an earlier row of the file is skipped.
+
+A batch is stored in the progress file before it is sent and its id after, so a resumed
+import polls the batches already created instead of sending them again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from arrimage.connectors.context import FormatSettings
+from arrimage.connectors.cyberimpact.client import CyberimpactClient
+from arrimage.connectors.cyberimpact.errors import CyberimpactRejectedError
+from arrimage.engine.errors import ArrimageError, TransientStepError
+from arrimage.engine.retry import retry_delay
+from arrimage.i18n import _, _l
+from arrimage.imports.contacts import (
+    ConsentFallback,
+    MemberRow,
+    RowRejected,
+    build_member,
+    email_key,
+)
+from arrimage.imports.reading import SourceRow
+from arrimage.imports.state import ImportState, Outcome
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CHUNK_SIZE = 500
+MAX_CHUNK_SIZE = 10_000
+# Batches sent but not yet done. The sandbox processes one batch at a time, so more would only
+# wait in its queue. With fewer, the import would wait idle while a batch is processed.
+MAX_BATCHES_IN_FLIGHT = 3
+SNAPSHOT_PAGE_SIZE = 5_000
+MAX_ATTEMPTS = 8
+RETRY_BASE_SECONDS = 1.0
+RETRY_MAX_SECONDS = 60.0
+POLL_FIRST_SECONDS = 0.2
+POLL_MAX_SECONDS = 5.0
+# Statuses of a finished batch: COMPLETED is documented, DONE is accepted as a variant.
+FINISHED_BATCH_STATUSES = ("COMPLETED", "DONE")
+COMMIT_EVERY_ROWS = 500
+
+# "create": an existing contact is left alone (the "create contact" action).
+# "find_or_create": an existing contact is added to the groups (the "find or create" action).
+EXISTING_POLICIES = ("create", "find_or_create")
+
+T = TypeVar("T")
+
+
+@dataclass
+class BulkSettings:
+    """Settings that turn rows into contacts: the source of their values and their consent."""
+
+    client: CyberimpactClient
+    values_of: Callable[[SourceRow], dict[str, Any]]
+    formats: FormatSettings = field(default_factory=FormatSettings)
+    fallback: ConsentFallback = field(default_factory=ConsentFallback)
+    extra_groups: tuple[int, ...] = ()
+    existing_policy: str = "find_or_create"
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+
+
+class BulkImport:
+    """Send rows to Cyberimpact in batches, recording each row's outcome in ``state``."""
+
+    def __init__(
+        self,
+        settings: BulkSettings,
+        state: ImportState,
+        notify: Callable[[str], None] = lambda text: None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if settings.existing_policy not in EXISTING_POLICIES:
+            raise ValueError(f"unknown existing_policy {settings.existing_policy!r}")
+        self.settings = settings
+        self.client = settings.client
+        self.state = state
+        self.notify = notify
+        self.sleep = sleep
+        self._groups: dict[str, int] = {}
+        self._buffers: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self._in_flight: list[tuple[int, int]] = []
+        self._uncommitted = 0
+
+    # Start and end
+
+    def prepare(self) -> None:
+        """Read the account's groups and addresses, then resume what an earlier run left."""
+        for group in self._call(lambda: list(self.client.iter_groups(page_size=1000))):
+            group_id = int(group["id"])
+            self._groups[str(group_id)] = group_id
+            self._groups.setdefault(str(group.get("title", "")).strip().casefold(), group_id)
+        unknown = [group for group in self.settings.extra_groups if str(group) not in self._groups]
+        if unknown:
+            raise ArrimageError(_l(
+                "The group {group} does not exist in this Cyberimpact account. Check the "
+                "group ids with: arrimage connections choices CONNECTION groups.",
+                group=unknown[0]))
+
+        count = self._call(lambda: self.state.replace_existing(self._account_addresses()))
+        self.state.commit()
+        logger.info("read %d addresses of the Cyberimpact account", count)
+
+        for chunk in self.state.open_chunks():
+            if chunk.batch_id is None:
+                # NOTE: the earlier run stopped between storing this batch and recording the id
+                # Cyberimpact gave it, so Cyberimpact may have it already. Sending it again
+                # makes addMembers write the same values a second time.
+                self._send(chunk.id, chunk.body)
+            else:
+                self._in_flight.append((chunk.id, chunk.batch_id))
+        for number, batch_key, member in self.state.pending_rows():
+            self._buffers.setdefault(batch_key, []).append((number, member))
+
+    def finish(self) -> None:
+        """Send the rows still waiting and wait for every batch."""
+        for batch_key in list(self._buffers):
+            self._flush(batch_key)
+        while self._in_flight:
+            self._wait_oldest()
+        self.state.commit()
+
+    # Rows
+
+    def handle(self, row: SourceRow) -> None:
+        """Convert one row, then record it, send it to its contact, or queue it for a batch."""
+        warnings = [text.render() for text in row.warnings]
+        if row.is_empty:
+            self._record(row.number, None, Outcome("skipped", _("Empty row.")))
+            return
+        try:
+            member = build_member(
+                self.settings.values_of(row), self.settings.formats, self._resolve_group,
+                self.settings.fallback, self.settings.extra_groups,
+            )
+        except RowRejected as exc:
+            email = row.values.get("email") or None
+            self._record(row.number, email, Outcome("failed", exc.reason.render(), _join(warnings)))
+            return
+        except ArrimageError as exc:  # a template of the automation failed on this row
+            self._record(row.number, row.values.get("email") or None,
+                         Outcome("failed", str(exc), _join(warnings)))
+            return
+        warnings.extend(text.render() for text in member.warnings)
+
+        key = email_key(member.email)
+        earlier = self.state.first_seen(key, row.number)
+        if earlier is not None:
+            self._record(row.number, member.email, Outcome(
+                "skipped", _("Same email address as row {row}.", row=earlier), _join(warnings)))
+            return
+        kind = self.state.existing_kind(key)
+        if kind is not None:
+            self._record(row.number, member.email, self._existing(member, kind, warnings))
+            return
+
+        self.state.add_pending(row.number, member.email, member.batch_key, _batch_member(member),
+                               _join(warnings))
+        buffer = self._buffers.setdefault(member.batch_key, [])
+        buffer.append((row.number, _batch_member(member)))
+        self._count_change()
+        if len(buffer) >= self.settings.chunk_size:
+            self._flush(member.batch_key)
+
+    def _existing(self, member: MemberRow, kind: str, warnings: list[str]) -> Outcome:
+        if kind == "unsubscribed":
+            return Outcome("skipped", _(
+                "This contact unsubscribed. Only an opt-in request that the contact confirms "
+                "can subscribe it again."), _join(warnings))
+        if self.settings.existing_policy == "create":
+            return Outcome("skipped", _(
+                "Already in Cyberimpact: the contact is left as it is, as the create contact "
+                "action does."), _join(warnings))
+        if not member.groups:
+            return Outcome("skipped", _(
+                "Already in Cyberimpact, and no group to add: the contact is left as it is."),
+                _join(warnings))
+        try:
+            self._call(lambda: self.client.add_member_groups(member.email, member.groups))
+        except CyberimpactRejectedError as exc:
+            return Outcome("failed", str(exc), _join(warnings))
+        return Outcome("updated", _(
+            "Already in Cyberimpact: added to the groups {groups} only. Its details were not "
+            "changed, because Cyberimpact requires the contact's confirmation for that.",
+            groups=", ".join(str(group) for group in member.groups)), _join(warnings))
+
+    def _record(self, number: int, email: str | None, outcome: Outcome) -> None:
+        self.state.record(number, email, outcome)
+        self._count_change()
+
+    def _count_change(self) -> None:
+        self._uncommitted += 1
+        if self._uncommitted >= COMMIT_EVERY_ROWS:
+            self.state.commit()
+            self._uncommitted = 0
+
+    # Batches
+
+    def _flush(self, batch_key: str) -> None:
+        rows = self._buffers.pop(batch_key, [])
+        if not rows:
+            return
+        relation_type, _separator, groups = batch_key.partition("|")
+        body: dict[str, Any] = {
+            "batchType": "addMembers",
+            "relationType": relation_type,
+            "groups": [int(group) for group in groups.split(",") if group],
+            "members": [member for _number, member in rows],
+        }
+        fallback = self.settings.fallback
+        if fallback.consent_date is not None:
+            body["defaultConsentDate"] = fallback.consent_date.isoformat()
+        if fallback.consent_proof:
+            body["defaultConsentProof"] = fallback.consent_proof
+
+        chunk_id = self.state.new_chunk(body, [number for number, _member in rows])
+        # The batch and its rows are on disk before Cyberimpact receives the batch.
+        self.state.commit()
+        self._uncommitted = 0
+        self._send(chunk_id, body)
+        while len(self._in_flight) >= MAX_BATCHES_IN_FLIGHT:
+            self._wait_oldest()
+
+    def _send(self, chunk_id: int, body: dict[str, Any]) -> None:
+        try:
+            batch = self._call(lambda: self.client.create_batch(body))
+        except CyberimpactRejectedError as exc:
+            rows = self.state.chunk_rows(chunk_id)
+            self.state.finish_chunk(chunk_id, {number: Outcome("failed", str(exc)) for number, _email in rows})
+            self.state.commit()
+            return
+        batch_id = int(batch["id"])
+        self.state.chunk_sent(chunk_id, batch_id)
+        self.state.commit()
+        self._in_flight.append((chunk_id, batch_id))
+        logger.info("sent batch %s with %d contacts", batch_id, len(body["members"]))
+
+    def _wait_oldest(self) -> None:
+        chunk_id, batch_id = self._in_flight.pop(0)
+        result = self._poll(batch_id)
+        self.state.finish_chunk(chunk_id, self._outcomes(chunk_id, batch_id, result))
+        self.state.commit()
+
+    def _poll(self, batch_id: int) -> dict[str, Any]:
+        delay = POLL_FIRST_SECONDS
+        while True:
+            batch = self._call(lambda: self.client.get_batch(batch_id))
+            if str(batch.get("status", "")).upper() in FINISHED_BATCH_STATUSES:
+                result = batch.get("result")
+                return result if isinstance(result, dict) else {}
+            self.sleep(delay)
+            delay = min(delay * 2, POLL_MAX_SECONDS)
+
+    def _outcomes(self, chunk_id: int, batch_id: int, result: dict[str, Any]) -> dict[int, Outcome]:
+        successes = {email_key(str(key)) for key in result.get("successes") or []}
+        errors: dict[str, str] = {}
+        for error in result.get("errors") or []:
+            if isinstance(error, dict):
+                errors.setdefault(email_key(str(error.get("id", ""))), str(error.get("description", "")))
+
+        outcomes: dict[int, Outcome] = {}
+        for number, email in self.state.chunk_rows(chunk_id):
+            key = email_key(email)
+            if key in errors:
+                outcomes[number] = Outcome("failed", _(
+                    "Cyberimpact rejected the contact: {reason}", reason=errors[key] or "-"))
+            elif key in successes:
+                outcomes[number] = Outcome("created", _("Added to Cyberimpact."))
+            else:
+                outcomes[number] = Outcome("failed", _(
+                    "Cyberimpact did not report this contact in the result of batch {batch}. "
+                    "Check the contact in Cyberimpact.", batch=batch_id))
+        return outcomes
+
+    # Account data and retries
+
+    def _account_addresses(self) -> Iterator[tuple[str, str]]:
+        page = SNAPSHOT_PAGE_SIZE
+        for member in self.client.iter_members(page_size=page, status="all"):
+            yield email_key(str(member.get("email", ""))), "subscribed"
+        for member in self.client.iter_bounced_members(page_size=page):
+            yield email_key(str(member.get("email", ""))), "bounced"
+        for member in self.client.iter_unsubscribed_members(page_size=page):
+            yield email_key(str(member.get("email", ""))), "unsubscribed"
+
+    def _resolve_group(self, text: str) -> int | None:
+        return self._groups.get(text.strip().casefold()) or self._groups.get(text.strip())
+
+    def _call(self, request: Callable[[], T]) -> T:
+        """Run a request, waiting and trying again after a transient error (429, 5xx, timeout)."""
+        attempt = 1
+        while True:
+            try:
+                return request()
+            except TransientStepError as exc:
+                if attempt >= MAX_ATTEMPTS:
+                    raise
+                delay = retry_delay(attempt, base_seconds=RETRY_BASE_SECONDS,
+                                    max_seconds=RETRY_MAX_SECONDS, retry_after=exc.retry_after)
+                logger.warning("Cyberimpact request failed (%s), attempt %d of %d; retry in %.1f s",
+                               exc.code, attempt, MAX_ATTEMPTS, delay)
+                seconds = round(delay)
+                self.notify(_("{problem} Waiting {seconds} s.", problem=str(exc), seconds=seconds))
+                self.sleep(delay)
+                attempt += 1
+
+
+def _batch_member(member: MemberRow) -> dict[str, Any]:
+    return dict(member.member)
+
+
+def _join(warnings: list[str]) -> str:
+    return " | ".join(warnings)
+
