@@ -45,3 +45,20 @@ def samples(
     if result["source"] == "declared":
         typer.echo(_("The account has no item yet: this is the trigger's built-in example."), err=True)
     print_json(result["items"])
+
+
+@app.command("script", help=_("Print the Apps Script to paste into a Google form for an automation."))
+def script(
+    app_key: str = typer.Argument(..., help=_("App key: google_forms.")),
+    automation_id: str = typer.Argument(..., help=_("Automation id.")),
+) -> None:
+    from arrimage.connectors.google_forms.apps_script import apps_script_for_automation, public_url_problem
+
+    if app_key != "google_forms":
+        typer.echo(_("Only google_forms has a script to paste, not {app}.", app=repr(app_key)), err=True)
+        raise typer.Exit(2)
+    current = runtime()
+    typer.echo(apps_script_for_automation(current, automation_id), nl=False)
+    problem = public_url_problem(current.settings.base_url)
+    if problem is not None:
+        typer.echo(str(problem), err=True)

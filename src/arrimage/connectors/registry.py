@@ -15,6 +15,7 @@ CONNECTOR_MODULES = (
     "arrimage.connectors.cyberimpact",
     "arrimage.connectors.shopify",
     "arrimage.connectors.woocommerce",
+    "arrimage.connectors.google_forms",
     "arrimage.connectors.hubspot",
 )
 

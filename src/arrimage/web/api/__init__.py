@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from arrimage.web.api import apps, automations, connections, events, runs
+from arrimage.web.api import apps_script
 
 router = APIRouter(prefix="/api")
 router.include_router(automations.router)
@@ -12,3 +13,4 @@ router.include_router(connections.router)
 router.include_router(runs.router)
 router.include_router(events.router)
 router.include_router(apps.router)
+router.include_router(apps_script.router)
