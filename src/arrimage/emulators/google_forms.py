@@ -13,7 +13,7 @@ Built from Google's public reference of the Forms API v1 (``forms.get``,
 Arrimage generates would: same body bytes, same headers. :meth:`FormsState.apps_script_view`
 gives what ``FormApp`` shows that script, so a test can run the real script on the same data.
 
-Run it alone with ``python -m arrimage.emulators.google_forms [--port 8467]``.
+Run it alone with ``python -m arrimage.emulators.google_forms [--port 8468]``.
 
 NOTE: Google does not document these behaviours, so the emulator guesses them:
 
@@ -31,7 +31,6 @@ import hmac
 import json
 import re
 import secrets
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -40,12 +39,13 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
-import uvicorn
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+from arrimage.emulators.serving import BackgroundServer
 
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 RESPONSES_SCOPE = "https://www.googleapis.com/auth/forms.responses.readonly"
@@ -470,34 +470,14 @@ def create_app(state: FormsState) -> FastAPI:
     return app
 
 
-class GoogleFormsEmulator:
+class GoogleFormsEmulator(BackgroundServer):
     """The emulator served by uvicorn on 127.0.0.1 in a daemon thread."""
 
     def __init__(self, state: FormsState | None = None, port: int = 0) -> None:
         self.state = state or FormsState()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", port))
-        self.base_url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        super().__init__(create_app(self.state), name="the Google Forms emulator", port=port,
+                         lifespan="off")
         self.state.base_url = self.base_url
-        config = uvicorn.Config(create_app(self.state), log_level="warning", lifespan="off")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
-                                       daemon=True)
-
-    def start(self) -> GoogleFormsEmulator:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the Google Forms emulator did not start within 10 s")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.sock.close()
 
 
 # Conversions between the stored responses and Google's shapes
@@ -645,7 +625,7 @@ def _b64url_decode(text: str) -> bytes:
 def main() -> None:
     """Serve an emulator with one example form until Ctrl-C."""
     parser = argparse.ArgumentParser(description="Local Google Forms emulator (127.0.0.1 only).")
-    parser.add_argument("--port", type=int, default=8467, help="TCP port (default 8467)")
+    parser.add_argument("--port", type=int, default=8468, help="TCP port (default 8468)")
     parser.add_argument("--token", default="emulator-token", help="access token with the owner's access")
     arguments = parser.parse_args()
     emulator = GoogleFormsEmulator(FormsState(tokens=(arguments.token,)), port=arguments.port).start()
