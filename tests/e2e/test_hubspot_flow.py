@@ -225,3 +225,61 @@ def test_instant_trigger_then_find(runtime: Runtime, emulator_server: EmulatorSe
     assert step["output"]["found"] is True
     assert step["output"]["contact"]["email"] == "instant@exemple.ca"
     assert step["output"]["contact"]["firstname"] == "Inès"
+
+
+def instant_automation(runtime: Runtime, emulator_server: EmulatorServer) -> str:
+    """Save "HubSpot new contact (instant) → filter on the email its details give"."""
+    connection = runtime.connections.create(HUBSPOT, "CRM instantané", {
+        "token": DEFAULT_TOKEN, "client_secret": DEFAULT_CLIENT_SECRET,
+        "base_url": emulator_server.base_url})
+    runtime.automations.save({
+        "id": "hubspot-details", "name": "Détails du contact HubSpot",
+        "trigger": {"app": "hubspot", "event": "new_contact_instant",
+                    "connection": connection["id"]},
+        "steps": [{"id": "keep", "type": "filter",
+                   "conditions": [{"value": "{{ trigger.email }}", "operator": "exists"}]}],
+    })
+    runtime.automations.set_enabled("hubspot-details", True)
+    return "hubspot-details"
+
+
+def deliver_creation(runtime: Runtime, automation_id: str, contact_id: str) -> str:
+    secret = runtime.automations.webhook_secret(automation_id)
+    with in_process_server(runtime, consumer=False, scheduler=False) as base_url:
+        answer = send_webhook_batch(f"{base_url}/hooks/{automation_id}/{secret}",
+                                    [creation_event(contact_id)])
+    run_id: str = answer.json()["events"][0]["run_id"]
+    return run_id
+
+
+def test_instant_trigger_reads_properties(runtime: Runtime, emulator_server: EmulatorServer,
+                                          emulator: HubSpotEmulator) -> None:
+    automation_id = instant_automation(runtime, emulator_server)
+    created = emulator.add_contact({"email": "details@exemple.ca", "firstname": "Élodie"})
+    run_id = deliver_creation(runtime, automation_id, created["id"])
+    emulator.set_faults(fail_next=1)
+
+    first = runtime.execute_run(run_id)
+    second = runtime.execute_run(run_id)
+
+    assert first == "waiting_retry"
+    assert second == "succeeded"
+    details = next(record for record in runtime.runs.get(run_id)["steps"]
+                   if record["step_id"] == "trigger_details")
+    assert details["attempts"] == 2
+    assert details["output"]["email"] == "details@exemple.ca"
+    assert details["output"]["firstname"] == "Élodie"
+    assert details["output"]["contact_id"] == str(created["id"])
+
+
+def test_instant_trigger_deleted_contact_fails(runtime: Runtime, emulator_server: EmulatorServer,
+                                               emulator: HubSpotEmulator) -> None:
+    automation_id = instant_automation(runtime, emulator_server)
+    run_id = deliver_creation(runtime, automation_id, "987654321")
+
+    status = runtime.execute_run(run_id)
+
+    assert status == "failed"
+    details = next(record for record in runtime.runs.get(run_id)["steps"]
+                   if record["step_id"] == "trigger_details")
+    assert "987654321" in details["error"]["message"]["en"]

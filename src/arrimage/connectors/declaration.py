@@ -93,6 +93,8 @@ class TriggerMode(enum.StrEnum):
 PerformFunction = Callable[["StepContext", dict[str, Any]], Any]
 ParseFunction = Callable[["TriggerContext", "WebhookRequest"], list["IncomingEvent"]]
 PollFunction = Callable[["TriggerContext", "PollState"], "PollResult"]
+# Return an event's payload completed with what the app's notification leaves out.
+EnrichFunction = Callable[["StepContext", dict[str, Any]], dict[str, Any]]
 # Return up to ``limit`` recent items of a trigger, newest first, as its events' payloads.
 SampleFunction = Callable[["TriggerContext", int], list[dict[str, Any]]]
 # Return the choices of a field for one connection: ``{"value", "label"}`` dicts.
@@ -151,6 +153,9 @@ class Operation:
     poll_interval_seconds: float = 60.0
     # Triggers: fetch recent real items for "load sample data"; None offers only ``sample``.
     load_samples: SampleFunction | None = None
+    # Triggers: complete the payload at the start of each run, as the recorded step
+    # "trigger_details" with the steps' retries (e.g. read the properties a webhook leaves out).
+    enrich: EnrichFunction | None = None
 
     def __post_init__(self) -> None:
         if not self.key.isidentifier():

@@ -72,6 +72,10 @@ class RetryPolicy:
     max_seconds: float = 300.0
 
 
+# Id of the step record that holds a trigger's completed payload (see Operation.enrich).
+TRIGGER_DETAILS = "trigger_details"
+
+
 class _Stop(Exception):
     """Ends the walk over the steps with an outcome."""
 
@@ -103,6 +107,7 @@ class Executor:
         """Run every step not yet succeeded, in order, and return how the run ended."""
         walk = _Walk(plan, recorder, self)
         try:
+            walk.enrich_trigger()
             walk.run_steps(plan.document.steps)
         except _Stop as stop:
             return stop.outcome
@@ -119,7 +124,7 @@ class _Walk:
         self.outputs: dict[str, Any] = {
             step_id: record.output
             for step_id, record in plan.records.items()
-            if record.status is StepStatus.SUCCEEDED and step_id != "trigger"
+            if record.status is StepStatus.SUCCEEDED and step_id not in ("trigger", TRIGGER_DETAILS)
         }
         self.next_position = max((record.position for record in plan.records.values()), default=0) + 1
         self.log = ContextAdapter(
@@ -181,6 +186,51 @@ class _Walk:
         self._succeed(record)
         self.outputs[step.id] = chosen
         self.run_steps(_chosen_steps(step, chosen))
+
+    def enrich_trigger(self) -> None:
+        """Complete the trigger's payload when its operation has ``enrich``, once per run."""
+        spec = self.plan.document.trigger
+        app = self.executor.apps.get(spec.app)
+        operation = app.operation(OperationKind.TRIGGER, spec.event) if app else None
+        if operation is None or operation.enrich is None:
+            return
+        previous = self.plan.records.get(TRIGGER_DETAILS)
+        if previous is not None and previous.status is StepStatus.SUCCEEDED:
+            self.plan.trigger_output = previous.output
+            return
+
+        position = previous.position if previous else self._take_position()
+        record = StepRecord(
+            step_id=TRIGGER_DETAILS, position=position, kind="trigger", status=StepStatus.SUCCEEDED,
+            app=spec.app, operation=spec.event, input=self.plan.trigger_output,
+            attempts=(previous.attempts if previous else 0) + 1, started_at=_now(),
+        )
+        step_log = ContextAdapter(logger, {"automation_id": self.plan.automation_id,
+                                           "run_id": self.plan.run_id, "step_id": TRIGGER_DETAILS})
+        try:
+            connection = (
+                self.executor.resolve_connection(spec.connection, spec.app) if spec.connection else None
+            )
+            context = StepContext(
+                automation_id=self.plan.automation_id, run_id=self.plan.run_id,
+                step_id=TRIGGER_DETAILS, attempt=record.attempts, connection=connection,
+                http=self.executor.http, timeout_seconds=self.executor.timeout_seconds,
+                logger=step_log,
+            )
+            record.output = operation.enrich(context, dict(self.plan.trigger_output))
+        except StepError as exc:
+            self._fail_or_wait(record, exc)
+        except ArrimageError as exc:
+            self._fail(record, exc)
+        except Exception as exc:  # a connector bug must not lose the run: record it, replay later
+            step_log.exception("reading the trigger's details crashed")
+            self._fail(record, PermanentStepError(_l(
+                "Unexpected error in {app}.{operation}: {problem}. The run can be replayed once "
+                "the cause is fixed.", app=spec.app, operation=spec.event,
+                problem=f"{type(exc).__name__}: {exc}")))
+
+        self._succeed(record)
+        self.plan.trigger_output = record.output
 
     def run_operation(self, step: ActionStep | SearchStep, previous: StepRecord | None) -> None:
         kind = OperationKind.ACTION if isinstance(step, ActionStep) else OperationKind.SEARCH

@@ -52,7 +52,7 @@ def check_document(document: AutomationDocument, apps: dict[str, App]) -> list[D
     issues: list[DocumentIssue] = []
     issues += _check_trigger(document, apps)
 
-    seen_ids: set[str] = {"trigger"}
+    seen_ids: set[str] = {"trigger", "trigger_details"}  # the ids of the trigger's records
     for location, step in document.iter_steps():
         label = f"step {step.id!r} ({location})"
         if step.id in seen_ids:

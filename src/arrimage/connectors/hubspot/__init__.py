@@ -24,6 +24,7 @@ from arrimage.connectors.hubspot.client import DEFAULT_BASE_URL
 from arrimage.connectors.hubspot.connection import check_connection
 from arrimage.connectors.hubspot.fields import CONTACT_FIELDS, FIND_FIELDS, TRIGGER_PROPERTIES
 from arrimage.connectors.hubspot.triggers import (
+    enrich_new_contact,
     parse_new_contact_webhook,
     poll_new_contact,
     sample_new_contacts,
@@ -53,10 +54,10 @@ NEW_CONTACT_INSTANT = Operation(
     noun=_l("contact"),
     label=_l("New contact (instant)"),
     description=_l("Starts as soon as HubSpot sends a contact creation to the webhook URL. "
-                   "Gives the contact's id only: add Find contact as the first step to read "
-                   "its properties."),
+                   "The contact's properties are read from HubSpot when the run starts."),
     sample=load_sample(__file__, "new_contact_instant"),
     parse=parse_new_contact_webhook,
+    enrich=enrich_new_contact,
     needs_connection=True,
 )
 

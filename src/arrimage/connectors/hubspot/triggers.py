@@ -4,8 +4,9 @@ Instant trigger. HubSpot posts a JSON array of up to 100 events, signed with the
 secret (signature v3). A ``contact.creation`` event carries the contact's id but none of its
 properties. ``parse`` does no API call: it checks the signature and the timestamp, then stores
 one event per ``contact.creation`` item, keyed by HubSpot's ``eventId`` so a redelivered batch
-starts no second run. The properties are read by the automation's first step, "find contact"
-with ``contact_id: "{{ trigger.contact_id }}"``. The reasons for reading them there:
+starts no second run. The properties are read at the start of each run by
+:func:`enrich_new_contact`, which the engine records as the step "trigger_details". The
+reasons for reading them there rather than in ``parse``:
 
 - The intake responds to HubSpot only after the events are committed, and may run on the web
   server's event loop. A batch of 100 events would mean 100 API calls before the answer, and
@@ -33,7 +34,7 @@ import time
 from typing import Any
 from urllib.parse import unquote
 
-from arrimage.connectors.context import TriggerContext, WebhookRequest
+from arrimage.connectors.context import StepContext, TriggerContext, WebhookRequest
 from arrimage.connectors.declaration import IncomingEvent, PollResult, PollState
 from arrimage.connectors.hubspot.client import MAX_SEARCH_PAGE_SIZE, HubSpotClient
 from arrimage.connectors.hubspot.connection import (
@@ -42,7 +43,7 @@ from arrimage.connectors.hubspot.connection import (
     contact_output,
     property_names,
 )
-from arrimage.engine.errors import WebhookRejectedError
+from arrimage.engine.errors import InvalidInputError, WebhookRejectedError
 from arrimage.i18n import _l
 
 logger = logging.getLogger(__name__)
@@ -101,6 +102,22 @@ def creation_payload(item: dict[str, Any]) -> dict[str, Any]:
         "subscription_type": item.get("subscriptionType"),
         "attempt_number": item.get("attemptNumber"),
     }
+
+
+def enrich_new_contact(context: StepContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Return the event with the contact's properties, read at the start of the run.
+
+    The engine records this as the run's "trigger_details" step, retried like any step. A
+    contact deleted since its creation fails the run with that reason.
+    """
+    client = client_for_connection(context.connection, context.http, context.timeout_seconds)
+    contact_id = str(payload.get("contact_id") or "")
+    contact = client.get_contact(contact_id, properties=DEFAULT_PROPERTIES) if contact_id else None
+    if contact is None:
+        raise InvalidInputError(_l(
+            "HubSpot has no contact with the id {id} any more: it was deleted or merged after "
+            "its creation.", id=contact_id or "-"))
+    return {**payload, **contact_output(contact)}
 
 
 def verify_signature_v3(context: TriggerContext, request: WebhookRequest, *, now_ms: int) -> None:
