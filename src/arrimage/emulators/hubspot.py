@@ -35,7 +35,6 @@ import hmac
 import itertools
 import json
 import re
-import socket
 import threading
 import time
 import uuid
@@ -50,6 +49,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from arrimage.emulators.serving import BackgroundServer
 
 DEFAULT_TOKEN = "emulator-token"
 DEFAULT_CLIENT_SECRET = "emulator-client-secret"
@@ -468,34 +469,12 @@ def _iso(moment: dt.datetime) -> str:
 
 # Serving
 
-class EmulatorServer:
+class EmulatorServer(BackgroundServer):
     """Serve a :class:`HubSpotEmulator` with uvicorn on a free 127.0.0.1 port, in a thread."""
 
     def __init__(self, emulator: HubSpotEmulator | None = None) -> None:
         self.emulator = emulator or HubSpotEmulator()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.base_url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(self.emulator.app, log_level="warning", lifespan="off")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
-                                       daemon=True)
-
-    def start(self) -> EmulatorServer:
-        """Start serving; raise RuntimeError when the server is not up within 10 seconds."""
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("HubSpot emulator did not start within 10 s")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.sock.close()
+        super().__init__(self.emulator.app, name="HubSpot emulator", lifespan="off")
 
 
 @contextmanager
