@@ -14,6 +14,7 @@ from sqlalchemy import update
 from starlette.exceptions import StarletteDeprecationWarning
 
 from arrimage.connectors.cyberimpact import APP
+from arrimage.engine.polling import describe_poll_error
 from arrimage.runtime import Runtime
 from arrimage.sandbox import SandboxConfig
 from arrimage.storage.models import TriggerState
@@ -146,6 +147,8 @@ def test_poll_error_recorded_then_cleared(runtime: Runtime, admin: httpx.Client,
 
     assert failed == []
     assert error is not None and "ServerError" in error
+    assert "ServerError: Cyberimpact" in (describe_poll_error(error, "en") or "")
+    assert "réessaiera" in (describe_poll_error(error, "fr") or "")
     assert len(recovered) == 1
     assert runtime.trigger_states.get(automation_id).error is None
 

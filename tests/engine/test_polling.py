@@ -18,6 +18,7 @@ from arrimage.connectors.declaration import (
     TriggerMode,
 )
 from arrimage.connectors.registry import all_apps
+from arrimage.engine.polling import describe_poll_error
 from arrimage.i18n import _l
 from arrimage.runtime import Runtime
 from arrimage.storage import trigger_states
@@ -110,7 +111,7 @@ def test_failed_poll_keeps_cursor(runtime: Runtime, automation: str, source: Fak
     assert runtime.poll_trigger(automation) == []
     failed = runtime.trigger_states.get(automation)
     assert failed.cursor == {"count": 1}
-    assert failed.error == "RuntimeError: app unreachable"
+    assert describe_poll_error(failed.error, "en") == "RuntimeError: app unreachable"
 
     source.failure = None
     source.items.append({"id": "2", "email": "a@exemple.ca"})

@@ -273,12 +273,16 @@ def test_api_closed_after_first_user(admin: httpx.Client, other_client: httpx.Cl
     listed = other_client.get("/api/automations")
     health = other_client.get("/api/health")
     docs = other_client.get("/api/docs")
+    echo = other_client.post("/api/echo", json={"email": "lea@exemple.ca"})
 
     assert listed.status_code == 401
     assert listed.headers["www-authenticate"] == "Bearer"
     assert listed.json()["error"]["code"] == "unauthorized"
     assert health.status_code == 200
     assert docs.status_code == 200
+    # The example automation of `serve --example` posts to the echo route without a token.
+    assert echo.status_code == 200
+    assert echo.json()["body"] == {"email": "lea@exemple.ca"}
 
 
 def test_api_with_session_needs_csrf_header(admin: httpx.Client) -> None:

@@ -13,7 +13,7 @@ from rich.table import Table
 from arrimage.catalogue import webhook_url
 from arrimage.cli.common import print_json, runtime
 from arrimage.engine.errors import DocumentError
-from arrimage.engine.polling import polling_operation
+from arrimage.engine.polling import describe_poll_error, polling_operation
 from arrimage.engine.records import status_label
 from arrimage.i18n import _
 
@@ -151,7 +151,7 @@ def show(
         summary["polling"] = {
             "checked_at": trigger_state.polled_at.isoformat() if trigger_state.polled_at else None,
             "seeded_at": trigger_state.seeded_at.isoformat() if trigger_state.seeded_at else None,
-            "error": trigger_state.error,
+            "error": describe_poll_error(trigger_state.error),
         }
     if as_json:
         print_json(summary)
@@ -164,8 +164,8 @@ def show(
     if trigger_state is not None:
         checked = summary["polling"]["checked_at"] or _("never")
         typer.echo("  " + _("Last check for new items: {time}", time=checked))
-        if trigger_state.error:
-            typer.echo("  " + _("Last check failed: {error}", error=trigger_state.error))
+        if summary["polling"]["error"]:
+            typer.echo("  " + _("Last check failed: {error}", error=summary["polling"]["error"]))
     typer.echo(yaml.safe_dump(summary["document"], allow_unicode=True, sort_keys=False), nl=False)
 
 

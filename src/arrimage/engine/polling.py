@@ -9,13 +9,16 @@ records its error on the trigger state.
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from arrimage.connectors.context import TriggerContext
 from arrimage.connectors.declaration import IncomingEvent, Operation, OperationKind, PollState, TriggerMode
+from arrimage.engine.errors import ArrimageError
 from arrimage.engine.intake import dedup_key
+from arrimage.i18n import SUPPORTED_LOCALES, current_locale
 from arrimage.logs import ContextAdapter
 from arrimage.storage.events import NewEvent
 from arrimage.storage.trigger_states import MAX_SEEN_IDS
@@ -77,7 +80,7 @@ def poll_automation(runtime: Runtime, automation_id: str) -> list[str]:
     except Exception as exc:  # any failure: keep the cursor, record why, try again next time
         if state.error is None:
             log.error("poll of %s.%s failed: %s", spec.app, spec.event, exc)
-        state.error = f"{type(exc).__name__}: {exc}"
+        state.error = poll_error_text(exc)
         state.polled_at = now
         runtime.trigger_states.save(state)
         return []
@@ -114,3 +117,31 @@ def poll_automation(runtime: Runtime, automation_id: str) -> list[str]:
 
 def _source_key(event: IncomingEvent) -> str:
     return event.dedup_key or dedup_key(event, None, 0, 1)
+
+
+def poll_error_text(error: Exception) -> str:
+    """Return how a failed poll is stored: JSON with the message in every locale.
+
+    The scheduler's thread has no reader's language, so the reader's one is chosen when the
+    error is shown (see :func:`describe_poll_error`).
+    """
+    if isinstance(error, ArrimageError):
+        message = error.message.as_dict()
+    else:
+        message = {locale: str(error) or type(error).__name__ for locale in SUPPORTED_LOCALES}
+    return json.dumps({"type": type(error).__name__, "message": message}, ensure_ascii=False)
+
+
+def describe_poll_error(stored: str | None, locale: str | None = None) -> str | None:
+    """Return a stored poll error in ``locale``; text stored by older versions is returned as is."""
+    if not stored:
+        return None
+    try:
+        error = json.loads(stored)
+        messages: dict[str, str] = error["message"]
+        wanted = (locale or current_locale()).split("_")[0]
+        text = next((value for key, value in messages.items() if key.split("_")[0] == wanted),
+                    messages["en"])
+        return f"{error['type']}: {text}"
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return stored

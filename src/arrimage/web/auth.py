@@ -7,7 +7,7 @@ carries a CSRF token: the session's once signed in, else a random token also set
 
 While no user exists, ``/api`` stays open as before accounts existed (``serve`` listens on
 127.0.0.1 by default). Once the first user is created, every ``/api`` request except the health
-check and the API documentation needs a session or an API token.
+check, the echo route (``/api/echo``) and the API documentation needs a session or an API token.
 """
 
 from __future__ import annotations
