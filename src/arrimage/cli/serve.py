@@ -118,6 +118,7 @@ def _play_example(runtime: Runtime, server: uvicorn.Server) -> None:
     typer.echo(f"  {url}")
     typer.echo(_("A sample event was sent: run {run_id} {status}. See it with:", run_id=run_id,
                  status=status_label(status)))
-    typer.echo(f"  curl -s {base_url}/api/runs/{run_id}")
+    typer.echo(f"  {base_url}/runs/{run_id}")
+    typer.echo(f"  arrimage runs show {run_id}")
     typer.echo(_("Send your own event with:"))
     typer.echo(f"  curl -s -H 'Content-Type: application/json' -d '{{\"email\": \"a@exemple.ca\", \"province\": \"QC\"}}' {url}")
