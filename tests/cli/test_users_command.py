@@ -69,3 +69,24 @@ def test_users_password_changes_it(tmp_path: Path) -> None:
     assert changed.returncode == 0, changed.stderr
     assert old.user is None
     assert new.user is not None
+
+
+def test_users_token_opens_the_api(tmp_path: Path) -> None:
+    run_users(tmp_path, "create", "admin@example.com", typed=f"{PASSWORD}\n{PASSWORD}\n")
+
+    made = run_users(tmp_path, "token", "admin@example.com", "--name", "script", typed="")
+    missing = run_users(tmp_path, "token", "nobody@example.com", typed="")
+
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip()
+    assert "\n" not in token
+    assert "shown only once" in made.stderr
+    runtime = Runtime(Settings(data_dir=tmp_path / "data"))
+    try:
+        user = runtime.users.find_api_token(token)
+    finally:
+        runtime.close()
+    assert user is not None
+    assert user.email == "admin@example.com"
+    assert missing.returncode == 1
+    assert "No account has the address nobody@example.com" in missing.stderr

@@ -38,6 +38,24 @@ def change_password(email: str = typer.Argument(..., help=_("The account's email
     typer.echo(_("The password of {email} is changed.", email=found[0].email))
 
 
+@app.command("token", help=_("Create an API token for an account and print it once."))
+def create_token(
+    email: str = typer.Argument(..., help=_("The account's email address.")),
+    name: str = typer.Option("CLI", "--name", help=_("A name to recognise the token in Settings.")),
+) -> None:
+    current = runtime()
+    found = current.users.password_hash(email)
+    if found is None:
+        typer.echo(_("No account has the address {email}.", email=email), err=True)
+        raise typer.Exit(1)
+    _summary, token = current.users.create_api_token(found[0].id, name)
+    # The token goes alone to standard output so that scripts can capture it.
+    typer.echo(_("API token {name} for {email}, shown only once. Send it as Authorization: "
+                 "Bearer <token>; revoke it in Settings.", name=name, email=found[0].email),
+               err=True)
+    typer.echo(token)
+
+
 def _check_email(email: str) -> None:
     problem = email_problem(email)
     if problem is not None:
