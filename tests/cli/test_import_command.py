@@ -260,6 +260,9 @@ def test_resume_after_kill(data_dir: Path, admin: httpx.Client, tmp_path: Path) 
         process.wait(timeout=10)
     sent_before_kill = len(sandbox_tables(admin)["batches"])
     admin.patch("/_sandbox/faults", json={"batch_delay_ms": 0}).raise_for_status()
+    # A restart takes a while, and by then Cyberimpact has processed what was sent. This
+    # includes a batch sent in the instant before the kill, whose id the import never recorded.
+    wait_for_processed_batches(admin)
 
     resumed = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120, check=False)
 
@@ -274,6 +277,16 @@ def test_resume_after_kill(data_dir: Path, admin: httpx.Client, tmp_path: Path) 
     report = read_report(tmp_path / "reprise.report.csv")
     assert [int(line["row"]) for line in report] == list(range(2, 602))
     assert {line["status"] for line in report} == {"created"}
+
+
+def wait_for_processed_batches(admin: httpx.Client) -> None:
+    """Wait until the sandbox has completed every batch it received."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if all(batch["status"] == "COMPLETED" for batch in sandbox_tables(admin)["batches"]):
+            return
+        time.sleep(0.1)
+    raise AssertionError("the sandbox did not complete its batches within 30 s")
 
 
 def wait_for_sent_batches(folder: Path, count: int, process: subprocess.Popen[bytes]) -> None:

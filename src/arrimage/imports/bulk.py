@@ -119,15 +119,34 @@ class BulkImport:
         logger.info("read %d addresses of the Cyberimpact account", count)
 
         for chunk in self.state.open_chunks():
-            if chunk.batch_id is None:
-                # NOTE: the earlier run stopped between storing this batch and recording the id
-                # Cyberimpact gave it, so Cyberimpact may have it already. Sending it again
-                # makes addMembers write the same values a second time.
-                self._send(chunk.id, chunk.body)
-            else:
+            if chunk.batch_id is not None:
                 self._in_flight.append((chunk.id, chunk.batch_id))
+            elif self._added_before_interruption(chunk.id):
+                continue
+            else:
+                # NOTE: the earlier run stopped between sending this batch and recording the id
+                # Cyberimpact gave it. When Cyberimpact has not processed that batch yet, its
+                # contacts are not in the account, so the batch is sent again and addMembers
+                # writes the same values a second time.
+                self._send(chunk.id, chunk.body)
         for number, batch_key, member in self.state.pending_rows():
             self._buffers.setdefault(batch_key, []).append((number, member))
+
+    def _added_before_interruption(self, chunk_id: int) -> bool:
+        """Finish a batch whose contacts are all in the account already; return whether it was.
+
+        Only new addresses go into batches, so when every one of them is now in the account,
+        the earlier run's batch was created and processed, and sending it again is not needed.
+        """
+        rows = self.state.chunk_rows(chunk_id)
+        if not rows or any(self.state.existing_kind(email_key(email)) is None for _n, email in rows):
+            return False
+        detail = _("Added by a batch sent just before the interruption.")
+        self.state.finish_chunk(chunk_id, {number: Outcome("created", detail) for number, _e in rows})
+        self.state.commit()
+        logger.info("batch of chunk %s was processed before the interruption; not sent again",
+                    chunk_id)
+        return True
 
     def finish(self) -> None:
         """Send the rows still waiting and wait for every batch."""
