@@ -16,12 +16,12 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
-from types import TracebackType
-from typing import Any, NoReturn, Self
-from urllib.parse import quote, unquote, urlsplit
+from typing import Any, NoReturn
+from urllib.parse import quote, unquote
 
 import httpx
 
+from arrimage.connectors.api_client import BearerClient
 from arrimage.connectors.cyberimpact.errors import (
     AccessDeniedError,
     ConsentConflictError,
@@ -64,12 +64,11 @@ CONSENT_PATH = re.compile(r"^/members/[^/]+/consent$")
 FilterValue = str | int | date
 
 
-class CyberimpactClient:
-    """Call the Cyberimpact API of one account.
+class CyberimpactClient(BearerClient):
+    """Call the Cyberimpact API of one account (pooling and timeouts: :class:`BearerClient`)."""
 
-    Pass ``http`` to share a connection pool. The client closes only a pool that it created.
-    ``timeout_seconds`` applies to connecting, reading and writing each request.
-    """
+    app_name = "Cyberimpact API"
+    base_url_hint = "https://api.cyberimpact.com or the sandbox's http://127.0.0.1:<port>"
 
     def __init__(
         self,
@@ -78,39 +77,7 @@ class CyberimpactClient:
         http: httpx.Client | None = None,
         timeout_seconds: float = 30.0,
     ) -> None:
-        if not token.strip():
-            raise ValueError("the Cyberimpact API token is empty")
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(
-                f"invalid Cyberimpact base URL {base_url!r}: use https://api.cyberimpact.com "
-                "or the sandbox's http://127.0.0.1:<port>"
-            )
-        self._token = token.strip()
-        self.base_url = base_url.rstrip("/")
-        self.timeout_seconds = timeout_seconds
-        self._owns_http = http is None
-        self._http = http or httpx.Client()
-
-    def __repr__(self) -> str:
-        # The token stays out of the representation, which tracebacks and debuggers print.
-        return f"CyberimpactClient(base_url={self.base_url!r})"
-
-    def close(self) -> None:
-        """Close the connection pool if this client created it."""
-        if self._owns_http:
-            self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
+        super().__init__(token, base_url, http, timeout_seconds)
 
     # Account
 

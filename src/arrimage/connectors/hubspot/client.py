@@ -26,12 +26,12 @@ import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
-from urllib.parse import quote, unquote, urlsplit
+from typing import Any
+from urllib.parse import quote, unquote
 
 import httpx
 
+from arrimage.connectors.api_client import BearerClient
 from arrimage.engine.errors import (
     AppRejectedError,
     AuthenticationError,
@@ -208,12 +208,14 @@ class HubSpotValidationError(InvalidInputError):
         return self.body.property
 
 
-class HubSpotClient:
+class HubSpotClient(BearerClient):
     """Call the CRM API of one HubSpot account with a private app's access token.
 
-    Pass ``http`` to share a connection pool. The client closes only a pool that it created.
-    ``timeout_seconds`` applies to connecting, reading and writing each request.
+    Pooling and timeouts work as in :class:`BearerClient`.
     """
+
+    app_name = "HubSpot access"
+    base_url_hint = DEFAULT_BASE_URL
 
     def __init__(
         self,
@@ -222,36 +224,7 @@ class HubSpotClient:
         http: httpx.Client | None = None,
         timeout_seconds: float = 30.0,
     ) -> None:
-        if not token.strip():
-            raise ValueError("the HubSpot access token is empty")
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"invalid HubSpot base URL {base_url!r}: use {DEFAULT_BASE_URL}")
-        self._token = token.strip()
-        self.base_url = base_url.rstrip("/")
-        self.timeout_seconds = timeout_seconds
-        self._owns_http = http is None
-        self._http = http or httpx.Client()
-
-    def __repr__(self) -> str:
-        # The token stays out of the representation, which tracebacks and debuggers print.
-        return f"HubSpotClient(base_url={self.base_url!r})"
-
-    def close(self) -> None:
-        """Close the connection pool if this client created it."""
-        if self._owns_http:
-            self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
+        super().__init__(token, base_url, http, timeout_seconds)
 
     # Account
 
