@@ -33,9 +33,9 @@ class WebhookRequest:
     body: bytes
     headers: dict[str, str]
     query: dict[str, str] = field(default_factory=dict)
-    # What some apps sign besides the body (HubSpot's v3 signature): the HTTP method, the URL as
-    # this process received it, and the same path and query under ARRIMAGE_PUBLIC_URL, which is
-    # the URL users gave the app when a proxy is in front of Arrimage.
+    # What some apps sign besides the body, such as HubSpot's v3 signature: the HTTP method and
+    # the URL as this process received it. Behind a proxy, the app signed the URL users gave it,
+    # which is the same path and query under ARRIMAGE_PUBLIC_URL.
     method: str = "POST"
     url: str = ""
     published_url: str = ""

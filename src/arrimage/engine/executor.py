@@ -72,7 +72,7 @@ class RetryPolicy:
     max_seconds: float = 300.0
 
 
-# Id of the step record that holds a trigger's completed payload (see Operation.enrich).
+# Id of the step record that contains a trigger's completed payload (see Operation.enrich).
 TRIGGER_DETAILS = "trigger_details"
 
 

@@ -92,7 +92,7 @@ _ALIAS_FIELDS = {alias: key for key, aliases in FIELD_ALIASES.items() for alias 
 
 
 class ImportFileError(ArrimageError):
-    """The file or the import's options cannot be used. The message tells what to change."""
+    """The file or the import's options cannot be used. The message names what to change."""
 
     code = "import_file_invalid"
 

@@ -1,9 +1,9 @@
 """HubSpot, the CRM: new contact triggers, "create or update contact" and "find contact".
 
 :mod:`.client` calls the CRM v3 API with a private app's access token and maps each failure to
-a step error. :mod:`.actions` contains the perform functions and :mod:`.triggers` the webhook
-parse (signature v3) and the search-based poll; its docstring explains why the instant trigger
-stores contact ids and lets the first step read the properties.
+a step error. :mod:`.actions` contains the perform functions. :mod:`.triggers` contains the
+webhook parse (signature v3), the search-based poll, and the reading of a contact's properties
+at the start of an instant run; its docstring explains why they are not read in the parse.
 """
 
 from __future__ import annotations
