@@ -45,14 +45,14 @@ TEXTS = {
         "save_connection": "Vérifier et enregistrer", "empty": "Aucune automatisation pour l’instant",
         "see_recipes": "Voir les recettes", "imported": "Recette importée", "turn_on": "Activer",
         "turned_on": "L’automatisation est activée.", "on": "Activée", "automations": "Automatisations",
-        "connections": "Connexions",
+        "connections": "Connexions", "recipe_name": "Formulaire Web",
     },
     "en": {
         "accept_language": "en-CA,en;q=0.9", "setup_title": "Welcome to Arrimage", "create_account": "Create the account",
         "sign_out": "Sign out", "sign_in": "Sign in", "sandbox": "Use the local sandbox",
         "save_connection": "Check and save", "empty": "No automation yet", "see_recipes": "See the recipes",
         "imported": "Recipe imported", "turn_on": "Turn on", "turned_on": "The automation is on.", "on": "On",
-        "automations": "Automations", "connections": "Connections",
+        "automations": "Automations", "connections": "Connections", "recipe_name": "Web form",
     },
 }
 
@@ -198,7 +198,8 @@ def test_first_walk(browser: Any, runtime: Runtime, sandbox: SandboxServer, loca
         page.locator("main").get_by_role("button", name=texts["turn_on"]).click()
         page.wait_for_url(re.compile(r"/automations\?done=enabled"))
         assert texts["turned_on"] in page.locator("main").inner_text()
-        row = page.locator("tbody tr", has_text="Formulaire Web")
+        # The recipe's name is imported in the reader's language.
+        row = page.locator("tbody tr", has_text=texts["recipe_name"])
         assert texts["on"] in row.inner_text()
         screens.save("automations")
         assert runtime.automations.get("form-to-optin")["enabled"] is True

@@ -388,7 +388,7 @@ def test_empty_list_leads_to_recipes(admin: httpx.Client) -> None:
 def test_recipes_show_missing_connections(admin: httpx.Client) -> None:
     page = admin.get("/recipes")
 
-    assert "Formulaire Web → demande de confirmation Cyberimpact" in page.text
+    assert "Formulaire Web → demande de confirmation d’abonnement" in page.text
     assert "à créer" in page.text
     assert "/connections/new?app=cyberimpact&amp;name=cyberimpact" in page.text
 
@@ -484,10 +484,12 @@ def test_list_query_count_constant(admin: httpx.Client, runtime: Runtime, sink: 
     assert with_six == with_one
 
 
-def test_new_automation_placeholder(admin: httpx.Client) -> None:
+def test_new_automation_lists_the_catalogue(admin: httpx.Client) -> None:
     page = admin.get("/automations/new")
 
-    assert "arrimage automations import" in page.text
+    assert 'value="google_forms.new_response"' in page.text
+    assert 'value="action:cyberimpact.send_optin"' in page.text
+    assert "Créer et ouvrir l’éditeur" in page.text
 
 
 # -- connections ---------------------------------------------------------------------------
@@ -567,7 +569,7 @@ def test_connection_delete_blocked_while_used(admin: httpx.Client, runtime: Runt
     confirm = admin.get(f"/connections/{connection_id}/delete")
     refused = post_form(admin, f"/connections/{connection_id}/delete", {}, token_from="/connections")
 
-    assert "Formulaire Web → demande de confirmation Cyberimpact" in confirm.text
+    assert "Formulaire Web → demande de confirmation d’abonnement" in confirm.text
     assert refused.status_code == 409
     assert "/automations/form-to-optin" in refused.text
     assert runtime.connections.get(connection_id)

@@ -189,12 +189,15 @@ def preview_automation(
     apps: dict[str, App] | None = None,
     renderer: TemplateRenderer | None = None,
     received_at: datetime | None = None,
+    draft: bool = False,
 ) -> AutomationPreview:
     """Preview the automation ``data`` on an event whose trigger output is ``trigger_data``.
 
-    Raises :class:`~arrimage.engine.errors.DocumentError` when the document is invalid.
+    Raises :class:`~arrimage.engine.errors.DocumentError` when the document is invalid. A
+    ``draft`` (see :func:`~arrimage.engine.validation.load_document`) may miss required
+    values: the preview reports each one on its field.
     """
-    document = load_document(data, apps)
+    document = load_document(data, apps, draft=draft)
     walk = _PreviewWalk(
         document,
         trigger_data,

@@ -38,19 +38,31 @@ from arrimage.i18n import LazyText, _l
 _RENDERER = TemplateRenderer()
 
 
-def load_document(data: Any, apps: dict[str, App] | None = None) -> AutomationDocument:
-    """Return the validated document, or raise :class:`DocumentError` listing every problem."""
+def load_document(
+    data: Any, apps: dict[str, App] | None = None, *, draft: bool = False
+) -> AutomationDocument:
+    """Return the validated document, or raise :class:`DocumentError` listing every problem.
+
+    A ``draft`` is a document still being built in the editor: its required fields and its
+    trigger's connection may be missing. Every other check applies. A draft is only stored
+    while its automation is off; turning it on checks it again in full.
+    """
     document = parse_document(data)
-    issues = check_document(document, all_apps() if apps is None else apps)
+    issues = check_document(document, all_apps() if apps is None else apps, draft=draft)
     if issues:
         raise DocumentError(issues)
     return document
 
 
-def check_document(document: AutomationDocument, apps: dict[str, App]) -> list[DocumentIssue]:
-    """Return the problems of a well-formed document: unknown apps, fields, bad templates."""
+def check_document(
+    document: AutomationDocument, apps: dict[str, App], *, draft: bool = False
+) -> list[DocumentIssue]:
+    """Return the problems of a well-formed document: unknown apps, fields, bad templates.
+
+    With ``draft``, missing required values are not problems (see :func:`load_document`).
+    """
     issues: list[DocumentIssue] = []
-    issues += _check_trigger(document, apps)
+    issues += _check_trigger(document, apps, draft)
 
     seen_ids: set[str] = {"trigger", "trigger_details"}  # the ids of the trigger's records
     for location, step in document.iter_steps():
@@ -63,7 +75,7 @@ def check_document(document: AutomationDocument, apps: dict[str, App]) -> list[D
         if isinstance(step, ActionStep | SearchStep):
             kind = OperationKind.ACTION if isinstance(step, ActionStep) else OperationKind.SEARCH
             issues += _check_operation(
-                label, step.app, step.action, kind, step.input, apps, step.format_settings())
+                label, step.app, step.action, kind, step.input, apps, step.format_settings(), draft)
             operation = _find(apps, step.app, kind, step.action)
             if operation is not None and step.formats is not None:
                 issues += _check_formats(label, operation, step.formats)
@@ -72,18 +84,18 @@ def check_document(document: AutomationDocument, apps: dict[str, App]) -> list[D
         elif isinstance(step, PathStep):
             for index, branch in enumerate(step.branches):
                 issues += _check_conditions(f"{label}, branch {branch.name!r}", branch.conditions)
-                if not branch.name.strip():
+                if not branch.name.strip() and not draft:
                     issues.append(DocumentIssue(f"{label}, branches[{index}]", _l("A branch needs a name.")))
     return issues
 
 
-def _check_trigger(document: AutomationDocument, apps: dict[str, App]) -> list[DocumentIssue]:
+def _check_trigger(document: AutomationDocument, apps: dict[str, App], draft: bool) -> list[DocumentIssue]:
     trigger = document.trigger
     issues = _check_operation(
-        "trigger", trigger.app, trigger.event, OperationKind.TRIGGER, trigger.input, apps
+        "trigger", trigger.app, trigger.event, OperationKind.TRIGGER, trigger.input, apps, None, draft
     )
     operation = _find(apps, trigger.app, OperationKind.TRIGGER, trigger.event)
-    if operation is not None and operation.needs_connection and not trigger.connection:
+    if operation is not None and operation.needs_connection and not trigger.connection and not draft:
         issues.append(DocumentIssue("trigger, field connection", _l(
             "The trigger {event} needs a connection to {app}: add connection: with a "
             "connection's id or name.", event=trigger.event, app=trigger.app)))
@@ -108,6 +120,7 @@ def _check_operation(
     values: dict[str, Any],
     apps: dict[str, App],
     formats: FormatSettings | None = None,
+    draft: bool = False,
 ) -> list[DocumentIssue]:
     app = apps.get(app_key)
     if app is None:
@@ -125,11 +138,12 @@ def _check_operation(
         }[kind]
         return [DocumentIssue(f"{label}, field {field_name}", _unknown(message, operation_key, known))]
 
-    return _check_fields(label, operation, values, formats or FormatSettings())
+    return _check_fields(label, operation, values, formats or FormatSettings(), draft)
 
 
 def _check_fields(
-    label: str, operation: Operation, values: dict[str, Any], formats: FormatSettings
+    label: str, operation: Operation, values: dict[str, Any], formats: FormatSettings,
+    draft: bool = False,
 ) -> list[DocumentIssue]:
     issues: list[DocumentIssue] = []
     known = [field.key for field in operation.fields]
@@ -147,7 +161,8 @@ def _check_fields(
             if problem is not None:
                 issues.append(DocumentIssue(f"{label}, field input.{key}", problem))
 
-    for field in operation.fields:
+    required = () if draft else operation.fields
+    for field in required:
         if field.required and field.default is None and _is_blank(values.get(field.key)):
             issues.append(DocumentIssue(f"{label}, field input.{field.key}", _l(
                 "The field {field} ({label}) is required.", field=field.key, label=field.label)))

@@ -45,15 +45,19 @@ class AutomationRepository:
         self.box = box
         self.connections = connections
 
-    def save(self, data: dict[str, Any], *, check_connections: bool = True) -> dict[str, Any]:
+    def save(self, data: dict[str, Any], *, check_connections: bool = True, draft: bool = False) -> dict[str, Any]:
         """Validate ``data`` and store it: a new automation, or a new version of an existing one.
 
         Returns the summary with ``created`` and ``new_version`` flags. Raises DocumentError.
         ``check_connections=False`` accepts connections that do not exist yet (a recipe imported
         before its connections are made); the caller must keep such an automation off.
+        ``draft=True`` (the editor) also accepts missing required values and connections, but
+        only while the automation is off: an automation that is on is always checked in full.
         """
-        document = load_document(data)
-        if check_connections:
+        if draft and data.get("id") and self._is_enabled(str(data["id"])):
+            draft = False
+        document = load_document(data, draft=draft)
+        if check_connections and not draft:
             self._check_connections(document)
         now = datetime.now(timezone.utc)
 
@@ -145,7 +149,13 @@ class AutomationRepository:
         return parsed_version(automation_id, version, self.document(automation_id, version))
 
     def set_enabled(self, automation_id: str, enabled: bool) -> dict[str, Any]:
-        """Turn an automation on or off."""
+        """Turn an automation on or off.
+
+        Turning on checks the current version in full, since the editor may have saved it as
+        a draft; raises DocumentError listing what is missing.
+        """
+        if enabled:
+            load_document(self.document(automation_id))
         with self.db.session() as session:
             automation = _get(session, automation_id)
             if enabled and not automation.enabled:
@@ -155,6 +165,11 @@ class AutomationRepository:
             automation.enabled = enabled
             automation.updated_at = datetime.now(timezone.utc)
             return self._summary(automation, None)
+
+    def _is_enabled(self, automation_id: str) -> bool:
+        with self.db.read_session() as session:
+            automation = session.get(Automation, automation_id)
+            return bool(automation is not None and automation.enabled)
 
     def delete(self, automation_id: str) -> None:
         """Delete an automation with its versions, events and runs."""

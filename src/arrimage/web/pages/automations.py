@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -11,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from arrimage.catalogue import webhook_url
 from arrimage.connectors.declaration import App
 from arrimage.engine.document import ActionStep, AutomationDocument, SearchStep
-from arrimage.engine.errors import NotFoundError
+from arrimage.engine.errors import DocumentError, NotFoundError
 from arrimage.i18n import _l
 from arrimage.storage.automations import parsed_version
 from arrimage.storage.listings import automation_overview, connection_names
@@ -77,7 +78,9 @@ def list_automations(page: Page = Depends(signed_in)) -> HTMLResponse:
 def switch(automation_id: str, checked: tuple[Page, dict[str, str]] = Depends(signed_in_form)) -> HTMLResponse | RedirectResponse:
     page, form = checked
     turn_on = form.get("enabled") == "on"
-    back = "/automations" + (f"?q={form['q']}" if form.get("q") else "")
+    back = "/automations" + (f"?q={quote(form['q'])}" if form.get("q") else "")
+    if form.get("next", "").startswith(f"/automations/{automation_id}"):
+        back = form["next"]
     try:
         document = page.runtime.automations.versioned_document(
             automation_id, page.runtime.automations.get(automation_id)["version"])
@@ -91,14 +94,15 @@ def switch(automation_id: str, checked: tuple[Page, dict[str, str]] = Depends(si
             return page.render("error.html", status_code=409, title=_l("The automation stays off"),
                                message=_l("Create these connections first: {names}.", names=names),
                                back="/connections")
-    page.runtime.automations.set_enabled(automation_id, turn_on)
-    separator = "&" if "?" in back else "?"
-    return page.redirect(f"{back}{separator}done={'enabled' if turn_on else 'disabled'}")
-
-
-@router.get("/automations/new")
-def new_automation(page: Page = Depends(signed_in)) -> HTMLResponse:
-    return page.render("automations/new.html", section="automations")
+    try:
+        page.runtime.automations.set_enabled(automation_id, turn_on)
+    except DocumentError as error:
+        return page.render("error.html", status_code=409, title=_l("The automation stays off"),
+                           message=error.message, back=f"/automations/{automation_id}/edit")
+    path, _, fragment = back.partition("#")
+    separator = "&" if "?" in path else "?"
+    done = f"{path}{separator}done={'enabled' if turn_on else 'disabled'}"
+    return page.redirect(f"{done}#{fragment}" if fragment else done)
 
 
 @router.get("/automations/{automation_id}", response_model=None)

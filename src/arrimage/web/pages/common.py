@@ -8,6 +8,7 @@ thread pool. Texts built in a handler are lazy (``_l``) and rendered by the temp
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -250,6 +251,16 @@ def pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
+def inline_json(value: Any) -> str:
+    """Return ``value`` as one line of JSON, for previews and hidden inputs."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def html_id(value: str) -> str:
+    """Return ``value`` with every character an HTML id or URL fragment must avoid as ``-``."""
+    return re.sub(r"[^a-zA-Z0-9_-]", "-", str(value))
+
+
 def _build_environment() -> Environment:
     environment = Environment(
         loader=FileSystemLoader(str(TEMPLATES_DIR)),
@@ -261,7 +272,8 @@ def _build_environment() -> Environment:
     environment.globals.update(_=_translate, version=__version__, language_names=LANGUAGE_NAMES,
                                csrf_field=CSRF_FIELD)
     environment.filters.update(when=format_when, number=format_number, text=render_text,
-                               status=status_label, json=pretty_json)
+                               status=status_label, json=pretty_json, json_inline=inline_json,
+                               anchor=html_id)
     return environment
 
 
@@ -280,6 +292,8 @@ NOTICES: dict[str, LazyText] = {
     "connection_deleted": _l("Connection deleted."),
     "replayed": _l("The run is queued again."),
     "token_revoked": _l("API token revoked."),
+    "sample": _l("Sample data changed."),
+    "tested": _l("The test run is queued: it appears below as it goes."),
 }
 
 

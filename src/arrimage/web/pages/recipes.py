@@ -36,10 +36,20 @@ def recipes_dir() -> Path:
     return Path(__file__).resolve().parents[4] / "recipes"
 
 
+GALLERY_FILE = "gallery.yaml"
+
+
 def load_recipes(folder: Path) -> list[dict[str, Any]]:
-    """Return every valid recipe of ``folder`` with its key (file name) and parsed document."""
+    """Return every valid recipe of ``folder`` with its key (file name) and parsed document.
+
+    Recipes come in the gallery's order (``gallery.yaml``), then any other file by name. Each
+    carries ``names`` and ``descriptions`` by locale from the gallery, when it lists them.
+    """
+    gallery = load_gallery(folder)
+    order = {entry.get("file"): index for index, entry in enumerate(gallery)}
     recipes = []
-    for path in sorted(folder.glob("*.yaml")):
+    paths = [path for path in folder.glob("*.yaml") if path.name != GALLERY_FILE]
+    for path in sorted(paths, key=lambda path: (order.get(path.stem, len(order)), path.name)):
         data, modified = _read(path, path.stat().st_mtime)
         if data is None:
             continue
@@ -48,18 +58,53 @@ def load_recipes(folder: Path) -> list[dict[str, Any]]:
         except DocumentError:
             logger.warning("skipping the invalid recipe %s", path.name)
             continue
-        recipes.append({"key": path.stem, "data": data, "document": document})
+        entry = next((entry for entry in gallery if entry.get("file") == path.stem), {})
+        recipes.append({"key": path.stem, "data": data, "document": document,
+                        "names": entry.get("name") or {}, "descriptions": entry.get("description") or {}})
     return recipes
 
 
-@lru_cache(maxsize=64)
+def load_gallery(folder: Path) -> list[dict[str, Any]]:
+    """Return the gallery's entries (names and descriptions by locale), or [] when absent."""
+    path = folder / GALLERY_FILE
+    if not path.is_file():
+        return []
+    data, _modified = _read_any(path, path.stat().st_mtime)
+    return [entry for entry in data if isinstance(entry, dict)] if isinstance(data, list) else []
+
+
+def in_locale(texts: dict[str, str], locale: str, fallback: str) -> str:
+    """Return the text of ``locale`` (fr_CA or en), else the other language's, else ``fallback``."""
+    if not isinstance(texts, dict):
+        return fallback
+    return str(texts.get(locale) or texts.get("fr_CA") or texts.get("en") or fallback).strip()
+
+
+def localized_recipe(recipe: dict[str, Any], locale: str) -> dict[str, Any]:
+    """Return what the gallery shows of a recipe, in ``locale``."""
+    document = recipe["document"]
+    return {
+        "key": recipe["key"],
+        "name": in_locale(recipe["names"], locale, document.name),
+        "description": in_locale(recipe["descriptions"], locale, document.description or ""),
+        "trigger_app": document.trigger.app,
+        "step_apps": step_apps(document),
+        "id": document.id,
+    }
+
+
 def _read(path: Path, modified: float) -> tuple[dict[str, Any] | None, float]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        logger.warning("cannot read the recipe %s", path.name)
-        return None, modified
+    data, modified = _read_any(path, modified)
     return (data if isinstance(data, dict) else None), modified
+
+
+@lru_cache(maxsize=64)
+def _read_any(path: Path, modified: float) -> tuple[Any, float]:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")), modified
+    except (OSError, yaml.YAMLError):
+        logger.warning("cannot read the recipe file %s", path.name)
+        return None, modified
 
 
 @router.get("/recipes")
@@ -75,6 +120,8 @@ def import_recipe(key: str, checked: tuple[Page, dict[str, str]] = Depends(signe
         return page.render("error.html", status_code=404, title=_l("Recipe not found"),
                            message=_l("No recipe is named {name}.", name=key), back="/recipes")
     data = dict(found["data"])
+    data["name"] = in_locale(found["names"], page.locale, data.get("name") or found["key"])
+    data["description"] = in_locale(found["descriptions"], page.locale, data.get("description") or "")
     if data.get("id") and data["id"] in automation_names(page.runtime.db):
         return _render(page, error=_l("This recipe is already imported as the automation {id}.", id=data["id"]),
                        status_code=409)
@@ -93,14 +140,15 @@ def _render(page: Page, error: Any = None, status_code: int = 200) -> HTMLRespon
     for recipe in load_recipes(recipes_dir()):
         document = recipe["document"]
         recipes.append({
-            "key": recipe["key"],
-            "name": document.name,
-            "description": document.description or "",
-            "trigger_app": document.trigger.app,
-            "step_apps": step_apps(document),
+            **localized_recipe(recipe, page.locale),
             "needs": connection_needs(document, existing),
             "imported": bool(document.id and document.id in imported),
-            "id": document.id,
         })
+    imports = [
+        {"key": entry.get("key"), "name": in_locale(entry.get("name") or {}, page.locale, ""),
+         "description": in_locale(entry.get("description") or {}, page.locale, ""),
+         "command": entry.get("command", ""), "docs": in_locale(entry.get("docs") or {}, page.locale, "")}
+        for entry in load_gallery(recipes_dir()) if entry.get("command")
+    ]
     return page.render("recipes.html", status_code=status_code, section="automations", recipes=recipes,
-                       apps=page.runtime.apps, app_name=app_name, error=error)
+                       imports=imports, apps=page.runtime.apps, app_name=app_name, error=error)

@@ -17,6 +17,7 @@ from arrimage.i18n import LazyText, _l
 from arrimage.storage.listings import automation_names
 from arrimage.web.api.runs import replay
 from arrimage.web.auth import email_problem
+from arrimage.web.editor.samples import erase_email as erase_email_from_samples
 from arrimage.web.pages.common import Page, signed_in, signed_in_form
 
 logger = logging.getLogger(__name__)
@@ -78,7 +79,9 @@ def erase(checked: tuple[Page, dict[str, str]] = Depends(signed_in_form)) -> HTM
     if form.get("confirm") != "yes":
         return page.render("runs/erase.html", section="runs", email=email, error=None, confirm=True, erased=None)
     count = page.runtime.runs.erase_email(email)
-    logger.info("erased %d runs for one email address on request", count)
+    # Sample data loaded from an account or pasted in the editor may hold the address too.
+    samples = erase_email_from_samples(page.runtime, list(automation_names(page.runtime.db)), email)
+    logger.info("erased %d runs and %d samples for one email address on request", count, samples)
     return page.render("runs/erase.html", section="runs", email="", error=None, confirm=False, erased=count)
 
 

@@ -1,0 +1,401 @@
+"""The automation editor through FastAPI's test client, on both storage backends.
+
+New automation from the catalogue, fields read back from the form (mapped, fixed, picked,
+JSON), structural changes, drafts and turning on, the live preview, sample data, the dry run
+and the real test with its confirmation. The browser walk is in ``test_editor_browser.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from arrimage.runtime import Runtime
+from arrimage.sandbox import SandboxConfig
+from arrimage.sandbox.config import DEFAULT_TOKEN
+from arrimage.web.app import create_app
+from tests.sandbox.conftest import SandboxServer
+from tests.sandbox.helpers import SEED
+from tests.web.helpers import TestClient, alerts, create_admin, form_token, post_form
+
+SAMPLE = {"email": " Marie.Tremblay@Exemple.CA ", "prenom": "Marie", "genre": "Femme", "pays": "Canada"}
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[SandboxServer]:
+    running = SandboxServer(SandboxConfig(tokens=[DEFAULT_TOKEN], seed=SEED)).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def sandbox_api(sandbox: SandboxServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=sandbox.base_url, headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"},
+                      timeout=10) as http:
+        http.post("/_sandbox/reset").raise_for_status()
+        yield http
+
+
+@pytest.fixture
+def admin(runtime: Runtime, sandbox: SandboxServer, sandbox_api: httpx.Client) -> Iterator[httpx.Client]:
+    """A signed-in client (French, the default) with one Cyberimpact connection to the sandbox."""
+    with TestClient(create_app(runtime), base_url="http://127.0.0.1") as client:
+        create_admin(client).raise_for_status()
+        post_form(client, "/connections/new", {"app": "cyberimpact", "name": "cyberimpact", "token": DEFAULT_TOKEN,
+                                                "base_url": sandbox.base_url},
+                  token_from="/connections/new?app=cyberimpact").raise_for_status()
+        yield client
+
+
+def create(client: httpx.Client, trigger: str = "webhook.catch_hook", action: str = "action:cyberimpact.send_optin",
+           name: str = "Formulaire vers l’infolettre") -> tuple[str, httpx.Response]:
+    page = post_form(client, "/automations/new", {"trigger": trigger, "action": action, "name": name},
+                     token_from="/automations/new")
+    match = re.search(r"/automations/([^/]+)/edit", str(page.url))
+    assert match, page.text[:2000]
+    return match.group(1), page
+
+
+def edit(client: httpx.Client, automation_id: str, data: dict[str, str]) -> httpx.Response:
+    return post_form(client, f"/automations/{automation_id}/edit", {"change": "", **data},
+                     token_from=f"/automations/{automation_id}/edit")
+
+
+def document(runtime: Runtime, automation_id: str) -> dict[str, Any]:
+    stored: dict[str, Any] = runtime.automations.get(automation_id)["document"]
+    return stored
+
+
+def paste_sample(client: httpx.Client, automation_id: str, sample: dict[str, Any] | str) -> httpx.Response:
+    text = sample if isinstance(sample, str) else json.dumps(sample)
+    return post_form(client, f"/automations/{automation_id}/sample", {"source": "pasted", "sample_json": text},
+                     token_from=f"/automations/{automation_id}/edit")
+
+
+OPTIN_FIELDS = {
+    "steps[0]::in::email": "{{ trigger.email }}",
+    "steps[0]::in::first_name": "{{ trigger.prenom }}",
+    "steps[0]::mode::gender": "mapped", "steps[0]::in::gender": "{{ trigger.genre }}",
+    "steps[0]::mode::language": "fixed", "steps[0]::fix::language": "fr_ca",
+    "steps[0]::mode::groups": "fixed", "steps[0]::shown::groups": "1", "steps[0]::pick::groups::101": "on",
+    "steps[0]::in::country": "{{ trigger.pays }}",
+}
+
+
+# -- new automation --------------------------------------------------------------------------
+
+def test_new_automation_requires_trigger_and_name(admin: httpx.Client, runtime: Runtime) -> None:
+    page = post_form(admin, "/automations/new", {"trigger": "", "action": "", "name": " "},
+                     token_from="/automations/new")
+
+    assert page.status_code == 422
+    assert "Choisissez l’événement qui déclenche l’automatisation." in page.text
+    assert runtime.automations.list() == []
+
+
+def test_new_automation_creates_draft(admin: httpx.Client, runtime: Runtime) -> None:
+    automation_id, page = create(admin)
+
+    saved = runtime.automations.get(automation_id)
+    assert saved["enabled"] is False
+    assert saved["document"]["steps"] == [{"id": "send_optin", "type": "action", "app": "cyberimpact",
+                                           "action": "send_optin", "connection": "cyberimpact", "input": {}}]
+    assert "Adresse courriel" in page.text
+    # The account's groups are loaded live as choices.
+    assert 'name="steps[0]::pick::groups::101"' in page.text
+    assert "Infolettre" in page.text
+
+
+def test_new_automation_suggests_recipes(admin: httpx.Client) -> None:
+    page = admin.get("/automations/new", params={"trigger": "google_forms.new_response",
+                                                  "action": "action:cyberimpact.send_optin"})
+
+    assert "Réponse Google Forms → demande de confirmation d’abonnement" in page.text
+    assert 'action="/recipes/google-forms-to-cyberimpact-optin/import"' in page.text
+
+
+def test_catalogue_search(admin: httpx.Client) -> None:
+    found = admin.get("/automations/new", params={"q": "shopify"})
+    nothing = admin.get("/automations/new", params={"q": "zzz"})
+
+    assert "<h3>Shopify</h3>" in found.text
+    assert "<h3>HubSpot</h3>" not in found.text
+    assert "Aucune application ne correspond à" in nothing.text
+
+
+# -- fields, drafts, turning on ---------------------------------------------------------------
+
+def test_fields_read_back_by_mode(admin: httpx.Client, runtime: Runtime) -> None:
+    automation_id, _page = create(admin)
+
+    saved = edit(admin, automation_id, OPTIN_FIELDS)
+
+    assert "done=saved" in str(saved.url)
+    values = document(runtime, automation_id)["steps"][0]["input"]
+    assert values == {"email": "{{ trigger.email }}", "first_name": "{{ trigger.prenom }}",
+                      "gender": "{{ trigger.genre }}", "language": "fr_ca", "groups": [101],
+                      "country": "{{ trigger.pays }}"}
+    page = admin.get(f"/automations/{automation_id}/edit")
+    assert re.search(r'<option value="fr_ca" selected>', page.text)
+    assert re.search(r'name="steps\[0\]::pick::groups::101" value="on" checked', page.text)
+
+
+def test_unchecking_every_group_clears_the_field(admin: httpx.Client, runtime: Runtime) -> None:
+    automation_id, _page = create(admin)
+    edit(admin, automation_id, OPTIN_FIELDS)
+
+    edit(admin, automation_id, {"steps[0]::mode::groups": "fixed", "steps[0]::shown::groups": "1"})
+
+    assert "groups" not in document(runtime, automation_id)["steps"][0]["input"]
+
+
+def test_invalid_json_field_keeps_the_typing(admin: httpx.Client, runtime: Runtime) -> None:
+    automation_id, _page = create(admin, action="action:http.request")
+
+    page = edit(admin, automation_id, {"steps[0]::in::url": "http://127.0.0.1:9/x",
+                                        "steps[0]::in::headers": "{pas du json"})
+
+    assert page.status_code == 422
+    assert "Ce n’est pas du JSON valide" in page.text
+    assert "{pas du json" in page.text
+    assert document(runtime, automation_id)["steps"][0]["input"] == {}
+
+
+def test_bad_template_points_at_the_field(admin: httpx.Client, runtime: Runtime) -> None:
+    automation_id, _page = create(admin)
+
+    page = edit(admin, automation_id, {"steps[0]::in::email": "{{ trigger.email "})
+
+    assert page.status_code == 422
+    assert "{{ trigger.email" in page.text
+    assert "send_optin" in page.text
+
+
+def test_draft_cannot_be_turned_on(admin: httpx.Client, runtime: Runtime) -> None:
+    automation_id, page = create(admin)
+
+    refused = post_form(admin, f"/automations/{automation_id}/switch", {"enabled": "on"},
+                        token_from=f"/automations/{automation_id}/edit")
+
+    assert "disabled" in page.text.split('id="turn-on"')[1].split("</form>")[0]
+    assert refused.status_code == 409
+    assert "email" in refused.text
+    assert runtime.automations.get(automation_id)["enabled"] is False
+
+
+def test_complete_automation_turns_on(admin: httpx.Client, runtime: Runtime) -> None:
+    automation_id, _page = create(admin)
+    edit(admin, automation_id, OPTIN_FIELDS)
+
+    on = post_form(admin, f"/automations/{automation_id}/switch",
+                   {"enabled": "on", "next": f"/automations/{automation_id}/edit#turn-on"},
+                   token_from=f"/automations/{automation_id}/edit")
+    emptied = edit(admin, automation_id, {"steps[0]::in::email": ""})
+
+    assert "done=enabled" in str(on.url)
+    assert f"/hooks/{automation_id}/" in on.text
+    assert emptied.status_code == 422
+    assert document(runtime, automation_id)["steps"][0]["input"]["email"] == "{{ trigger.email }}"
+
+
+# -- structural changes -----------------------------------------------------------------------
+
+def change(client: httpx.Client, automation_id: str, value: str, **extra: str) -> httpx.Response:
+    return edit(client, automation_id, {"change": value, **extra})
+
+
+def test_search_then_paths(admin: httpx.Client, runtime: Runtime) -> None:
+    automation_id, _page = create(admin, action="search:cyberimpact.find_contact")
+
+    change(admin, automation_id, "add:steps", **{"add::steps": "path"})
+    change(admin, automation_id, "add:steps[1].branches[0].steps",
+           **{"add::steps[1].branches[0].steps": "action:cyberimpact.add_to_groups"})
+    change(admin, automation_id, "add:steps[1].otherwise", **{"add::steps[1].otherwise": "action:cyberimpact.send_optin"})
+    change(admin, automation_id, "add_branch:steps[1]")
+    change(admin, automation_id, "add_condition:steps[1]::branch[0]", **{
+        "steps[1]::branch[0]::name": "Trouvé", "steps[1]::branch[0]::cond[0]::value": "{{ steps.find_contact.found }}",
+        "steps[1]::branch[0]::cond[0]::operator": "is_true"})
+    change(admin, automation_id, "remove_condition:steps[1]::branch[0]:1")
+    change(admin, automation_id, "remove_branch:steps[1]:1")
+
+    path = document(runtime, automation_id)["steps"][1]
+    assert path["type"] == "path"
+    assert [branch["name"] for branch in path["branches"]] == ["Trouvé"]
+    assert path["branches"][0]["conditions"] == [{"value": "{{ steps.find_contact.found }}", "operator": "is_true",
+                                                  "case_sensitive": False}]
+    assert path["branches"][0]["steps"][0]["action"] == "add_to_groups"
+    assert path["branches"][0]["steps"][0]["connection"] == "cyberimpact"
+    assert path["otherwise"][0]["action"] == "send_optin"
+
+
+def test_new_branches_named_per_language(admin: httpx.Client, runtime: Runtime) -> None:
+    automation_id, _page = create(admin, action="search:cyberimpact.find_contact")
+
+    change(admin, automation_id, "add:steps", **{"add::steps": "path"})
+    change(admin, automation_id, "add_branch:steps[1]")
+
+    assert [branch["name"] for branch in document(runtime, automation_id)["steps"][1]["branches"]] == [
+        "Chemin A", "Chemin B"]
+
+
+def test_filter_move_and_remove(admin: httpx.Client, runtime: Runtime) -> None:
+    automation_id, _page = create(admin)
+
+    change(admin, automation_id, "add:steps", **{"add::steps": "filter"})
+    change(admin, automation_id, "up:steps[1]", **{"steps[1]::cond[0]::value": "{{ trigger.email }}",
+                                                   "steps[1]::cond[0]::operator": "is_not_empty"})
+    moved = [step["id"] for step in document(runtime, automation_id)["steps"]]
+    change(admin, automation_id, "remove:steps[0]")
+
+    assert moved == ["filter", "send_optin"]
+    steps = document(runtime, automation_id)["steps"]
+    assert [step["id"] for step in steps] == ["send_optin"]
+
+
+def test_unknown_change_is_refused(admin: httpx.Client, runtime: Runtime) -> None:
+    automation_id, _page = create(admin)
+
+    page = change(admin, automation_id, "remove:steps[7]")
+
+    assert page.status_code == 422
+    assert "Ce changement ne peut pas être fait ici." in page.text
+
+
+def test_editor_unknown_automation(admin: httpx.Client) -> None:
+    assert admin.get("/automations/nope/edit").status_code == 404
+
+
+# -- preview and sample data ------------------------------------------------------------------
+
+def test_live_preview_shows_normalized_values(admin: httpx.Client, runtime: Runtime) -> None:
+    automation_id, page = create(admin)
+    paste_sample(admin, automation_id, SAMPLE)
+
+    answer = admin.post(f"/automations/{automation_id}/preview",
+                        data={"csrf_token": form_token(page), **OPTIN_FIELDS,
+                              "steps[0]::in::last_name": "{{ trigger.nom }}"})
+
+    fields = answer.json()["fields"]
+    assert fields["steps[0]::email"]["sent"] == "Marie.Tremblay@exemple.ca"
+    assert fields["steps[0]::gender"]["sent"] == "f"
+    assert fields["steps[0]::country"]["sent"] == "CA"
+    assert fields["steps[0]::groups"]["sent"] == [101]
+    assert "nom" in fields["steps[0]::last_name"]["errors"][0]["message"]
+    # Nothing is saved by a preview.
+    assert document(runtime, automation_id)["steps"][0]["input"] == {}
+
+
+def test_editor_page_shows_preview_and_data_panel(admin: httpx.Client, runtime: Runtime) -> None:
+    automation_id, _page = create(admin)
+    paste_sample(admin, automation_id, SAMPLE)
+    edit(admin, automation_id, OPTIN_FIELDS)
+
+    page = admin.get(f"/automations/{automation_id}/edit")
+
+    assert 'data-insert="{{ trigger.prenom }}"' in page.text
+    assert "&#34;Marie.Tremblay@exemple.ca&#34;" in page.text or "&quot;Marie.Tremblay@exemple.ca&quot;" in page.text
+    assert "En usage\u00a0: les données que vous avez collées." in page.text
+
+
+def test_sample_data_errors_are_explained(admin: httpx.Client, runtime: Runtime) -> None:
+    automation_id, _page = create(admin)
+
+    broken = paste_sample(admin, automation_id, "{pas json")
+    listed = paste_sample(admin, automation_id, "[1, 2]")
+    refreshed = post_form(admin, f"/automations/{automation_id}/sample", {"source": "refresh"},
+                          token_from=f"/automations/{automation_id}/edit")
+
+    assert broken.status_code == 422
+    assert "ne sont pas du JSON valide" in broken.text
+    assert listed.status_code == 422
+    assert "pas une liste" in listed.text
+    assert "aucun élément récent" in refreshed.text
+
+
+def test_sample_back_to_the_app_sample(admin: httpx.Client, runtime: Runtime) -> None:
+    automation_id, _page = create(admin)
+    paste_sample(admin, automation_id, SAMPLE)
+
+    post_form(admin, f"/automations/{automation_id}/sample", {"source": "app"},
+              token_from=f"/automations/{automation_id}/edit")
+
+    page = admin.get(f"/automations/{automation_id}/edit")
+    assert "En usage\u00a0: l’exemple fourni avec l’application." in page.text
+
+
+# -- tests: dry run and real test ---------------------------------------------------------------
+
+def test_dry_run_sends_nothing(admin: httpx.Client, runtime: Runtime, sandbox_api: httpx.Client) -> None:
+    automation_id, _page = create(admin)
+    paste_sample(admin, automation_id, SAMPLE)
+    edit(admin, automation_id, OPTIN_FIELDS)
+
+    page = post_form(admin, f"/automations/{automation_id}/test", {}, token_from=f"/automations/{automation_id}/edit")
+
+    assert "L’essai à blanc a réussi" in page.text
+    assert "Marie.Tremblay@exemple.ca" in page.text.split('id="dry-run-emails"')[1]
+    assert sandbox_api.get("/outbox.json").json()["messages"] == []
+
+
+def test_dry_run_of_draft_names_missing_fields(admin: httpx.Client) -> None:
+    automation_id, _page = create(admin)
+
+    page = post_form(admin, f"/automations/{automation_id}/test", {}, token_from=f"/automations/{automation_id}/edit")
+
+    assert page.status_code == 422
+    assert "email" in page.text
+
+
+def test_real_test_asks_confirmation_then_runs(admin: httpx.Client, runtime: Runtime,
+                                               sandbox_api: httpx.Client) -> None:
+    automation_id, _page = create(admin)
+    paste_sample(admin, automation_id, SAMPLE)
+    edit(admin, automation_id, OPTIN_FIELDS)
+
+    confirmation = admin.get(f"/automations/{automation_id}/test/real")
+    refused = post_form(admin, f"/automations/{automation_id}/test/real", {},
+                        token_from=f"/automations/{automation_id}/test/real")
+    runs_before = runtime.runs.list(automation_id=automation_id)
+    accepted = post_form(admin, f"/automations/{automation_id}/test/real", {"confirm": "yes"},
+                         token_from=f"/automations/{automation_id}/test/real")
+
+    assert "<strong>Marie.Tremblay@exemple.ca</strong>" in confirmation.text
+    assert "un courriel sera envoyé à cette personne" in confirmation.text
+    assert refused.status_code == 422
+    assert runs_before == []
+    [run] = runtime.runs.list(automation_id=automation_id)
+    assert f"/runs/{run['id']}" in str(accepted.url)
+    # The test client has no worker: run it here, as a worker would.
+    assert runtime.execute_run(run["id"]) == "succeeded"
+    [message] = sandbox_api.get("/outbox.json").json()["messages"]
+    assert message["to"] == "Marie.Tremblay@exemple.ca"
+    assert runtime.automations.get(automation_id)["enabled"] is False
+
+
+# -- recipes gallery --------------------------------------------------------------------------
+
+def test_recipes_speak_the_reader_language(admin: httpx.Client, runtime: Runtime) -> None:
+    french = admin.get("/recipes")
+    post_form(admin, "/language", {"locale": "en", "next": "/recipes"}, token_from="/recipes")
+    english = admin.get("/recipes")
+    post_form(admin, "/recipes/google-forms-to-cyberimpact-optin/import", {}, token_from="/recipes")
+
+    assert "Fichier CSV → importation en lot avec motif de consentement" in french.text
+    assert "arrimage import contacts.csv --bulk" in french.text
+    assert "Google Forms response → opt-in request" in english.text
+    assert runtime.automations.get("google-forms-optin")["name"] == "Google Forms response → opt-in request"
+
+
+def test_erasing_an_email_drops_samples(admin: httpx.Client, runtime: Runtime) -> None:
+    automation_id, _page = create(admin)
+    paste_sample(admin, automation_id, SAMPLE)
+
+    post_form(admin, "/runs/erase", {"email": "marie.tremblay@exemple.ca", "confirm": "yes"}, token_from="/runs/erase")
+
+    page = admin.get(f"/automations/{automation_id}/edit")
+    assert "Marie.Tremblay" not in page.text
