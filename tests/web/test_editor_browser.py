@@ -240,6 +240,13 @@ def test_google_forms_to_optin(browser: Any, runtime: Runtime, sandbox: SandboxS
         [message] = outbox.get("/outbox.json").json()["messages"]
         assert message["to"].lower() == "zoe.belanger@exemple.ca"
         assert message["groups"] == ["Infolettre"]
+        # At phone width, the editor is not wider than the screen.
+        page.set_viewport_size({"width": 375, "height": 740})
+        page.goto(f"{base}/automations/{automation_id}/edit")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the editor is {overflow} px wider than a phone screen"
+        walk.screens.save("editor-phone")
+
         # The sandbox's page is not Arrimage's: it is looked at in its own tab, not checked.
         sandbox_page = walk.context.new_page()
         sandbox_page.goto(f"{sandbox.base_url}/outbox")
