@@ -17,6 +17,7 @@ from arrimage import __version__  # noqa: E402
 from arrimage.cli import apps as apps_commands  # noqa: E402
 from arrimage.cli import automations as automation_commands  # noqa: E402
 from arrimage.cli import connections as connection_commands  # noqa: E402
+from arrimage.cli import demo as demo_commands  # noqa: E402
 from arrimage.cli import imports as import_commands  # noqa: E402
 from arrimage.cli import normalize as normalize_commands  # noqa: E402
 from arrimage.cli import preview as preview_commands  # noqa: E402
@@ -42,6 +43,7 @@ app.add_typer(user_commands.app, name="users")
 app.command("serve", help=_("Run the web app, the webhook intake, the scheduler and workers in one process."))(serve_commands.serve)
 app.command("worker", help=_("Run queue workers only (to scale out with PostgreSQL and Redis)."))(serve_commands.worker)
 app.command("sandbox", help=_("Run a local Cyberimpact emulator (no real email is sent)."))(sandbox_commands.sandbox)
+app.command("demo", help=_("Play sample events through the whole product, with a local Cyberimpact sandbox, then keep the web app running until Ctrl-C."))(demo_commands.demo)
 app.command("normalize", help=_("Convert one value to the format Cyberimpact accepts, and say why when it cannot."))(normalize_commands.normalize)
 app.command("run", help=_("Run an automation file once on an event file, without the queue, to test it."))(run_commands.run_file)
 app.command("preview", help=_("Show what an automation file would send for an event file, without calling any app."))(preview_commands.preview)

@@ -12,6 +12,7 @@ import yaml
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from arrimage.demo.recipes import bundled_recipes_dir
 from arrimage.engine.errors import DocumentError
 from arrimage.engine.validation import load_document
 from arrimage.i18n import _l
@@ -25,15 +26,15 @@ router = APIRouter()
 
 
 def recipes_dir() -> Path:
-    """Return the recipes folder: ``ARRIMAGE_RECIPES_DIR``, else ``recipes/`` of the source tree.
+    """Return the recipes folder: ``ARRIMAGE_RECIPES_DIR``, else the recipes shipped with Arrimage.
 
-    NOTE: the recipes live beside the package, not in it, so an installed wheel finds none
-    unless ``ARRIMAGE_RECIPES_DIR`` points at a copy of the folder.
+    The package's ``recipes`` folder is a link to the repository's top-level ``recipes/`` in a
+    source tree, and a copy of its files in an installed package.
     """
     configured = os.environ.get("ARRIMAGE_RECIPES_DIR")
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parents[4] / "recipes"
+    return bundled_recipes_dir()
 
 
 GALLERY_FILE = "gallery.yaml"

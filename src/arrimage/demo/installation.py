@@ -1,0 +1,108 @@
+"""Create the demo's connections and install the recipes as automations that are turned on.
+
+The connections carry the names the recipes refer to, so the recipes need no change for
+them: ``cyberimpact`` points at the sandbox, and the Google Forms, Shopify and WooCommerce
+connections hold signing secrets that the demo picks at random and signs its deliveries with.
+Each recipe's group ids are replaced by the ids of the sandbox's groups with the right titles.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from arrimage.catalogue import webhook_url
+from arrimage.connectors.cyberimpact.connection import client_for_connection
+from arrimage.demo import recipes
+from arrimage.engine.errors import ArrimageError
+from arrimage.i18n import _l
+from arrimage.runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+CYBERIMPACT_CONNECTION = "cyberimpact"
+# App key and connection name of each app that signs its webhooks.
+SIGNING_CONNECTIONS = {"google_forms": "google-forms", "shopify": "shopify",
+                       "woocommerce": "woocommerce"}
+
+NEWSLETTER_GROUP = "Infolettre"
+SHOP_CUSTOMERS_GROUP = "Clients boutique"
+
+
+@dataclass(frozen=True)
+class InstalledAutomation:
+    """An automation that is on, with the URL and secret its webhooks use."""
+
+    id: str
+    name: str
+    webhook_url: str
+    webhook_secret: str
+
+
+@dataclass(frozen=True)
+class Installation:
+    """The demo's automations by id, signing secrets by app, and the sandbox's groups by title."""
+
+    automations: dict[str, InstalledAutomation]
+    signing_secrets: dict[str, str]
+    groups: dict[str, int]
+    # The automation of the web form recipe, which takes any JSON object with an email address.
+    form_automation: str
+
+
+def install(runtime: Runtime, sandbox_url: str, sandbox_token: str) -> Installation:
+    """Create the connections, then save and turn on the demo's automations."""
+    runtime.connections.create(runtime.apps["cyberimpact"], CYBERIMPACT_CONNECTION,
+                               {"token": sandbox_token, "base_url": sandbox_url})
+    signing_secrets = {}
+    for app_key, name in SIGNING_CONNECTIONS.items():
+        signing_secrets[app_key] = secrets.token_urlsafe(32)
+        runtime.connections.create(runtime.apps[app_key], name,
+                                   {"signing_secret": signing_secrets[app_key]})
+
+    groups = sandbox_groups(runtime)
+    automations = {}
+    for document in demo_automations(groups):
+        saved = runtime.automations.save(document)
+        runtime.automations.set_enabled(saved["id"], True)
+        automations[saved["id"]] = InstalledAutomation(
+            id=saved["id"], name=saved["name"], webhook_url=webhook_url(runtime, saved["id"]) or "",
+            webhook_secret=runtime.automations.webhook_secret(saved["id"]))
+        logger.info("demo automation installed and turned on", extra={"automation_id": saved["id"]})
+    form_automation = str(recipes.load_recipe(recipes.WEBHOOK_FORM_RECIPE)["id"])
+    return Installation(automations=automations, signing_secrets=signing_secrets, groups=groups,
+                        form_automation=form_automation)
+
+
+def sandbox_groups(runtime: Runtime) -> dict[str, int]:
+    """Return the sandbox's group ids by title, read through the Cyberimpact API."""
+    connection = runtime.connections.resolve(CYBERIMPACT_CONNECTION, "cyberimpact")
+    client = client_for_connection(connection, runtime.http, runtime.settings.http_timeout_seconds)
+    groups = {str(group["title"]): int(group["id"]) for group in client.iter_groups()}
+    for title in (NEWSLETTER_GROUP, SHOP_CUSTOMERS_GROUP):
+        if title not in groups:
+            raise ArrimageError(_l(
+                "The sandbox has no group {title}, which the demo's recipes use. Its starting "
+                "data may have changed.", title=title))
+    return groups
+
+
+def demo_automations(groups: dict[str, int]) -> list[dict[str, Any]]:
+    """Return the automation documents to install, each with the sandbox's group id.
+
+    The HubSpot recipe is left out: it needs a HubSpot account, and the demo has none.
+    """
+    newsletter = [groups[NEWSLETTER_GROUP]]
+    shop_customers = [groups[SHOP_CUSTOMERS_GROUP]]
+    customer_recipe = recipes.load_recipe(recipes.SHOPIFY_CUSTOMER_RECIPE)
+    return [
+        recipes.with_groups(recipes.google_forms_optin(recipes.load_recipe(recipes.GOOGLE_FORMS_RECIPE)),
+                            newsletter),
+        recipes.with_groups(recipes.load_recipe(recipes.WEBHOOK_FORM_RECIPE), newsletter),
+        recipes.with_groups(customer_recipe, shop_customers),
+        recipes.with_groups(recipes.shopify_order(customer_recipe), shop_customers),
+        recipes.with_groups(recipes.woocommerce_order(recipes.load_recipe(recipes.WOOCOMMERCE_RECIPE)),
+                            shop_customers),
+    ]
