@@ -385,7 +385,7 @@ def test_recipes_speak_the_reader_language(admin: httpx.Client, runtime: Runtime
     english = admin.get("/recipes")
     post_form(admin, "/recipes/google-forms-to-cyberimpact-optin/import", {}, token_from="/recipes")
 
-    assert "Fichier CSV → importation en lot avec motif de consentement" in french.text
+    assert "Fichier CSV → importation en lot avec source de consentement" in french.text
     assert "arrimage import contacts.csv --bulk" in french.text
     assert "Google Forms response → opt-in request" in english.text
     assert runtime.automations.get("google-forms-optin")["name"] == "Google Forms response → opt-in request"
