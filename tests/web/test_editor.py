@@ -314,7 +314,7 @@ def test_sample_data_errors_are_explained(admin: httpx.Client, runtime: Runtime)
     assert "ne sont pas du JSON valide" in broken.text
     assert listed.status_code == 422
     assert "pas une liste" in listed.text
-    assert "aucun élément récent" in refreshed.text
+    assert "n’a encore reçu aucun événement" in refreshed.text
 
 
 def test_sample_back_to_the_app_sample(admin: httpx.Client, runtime: Runtime) -> None:
@@ -399,3 +399,63 @@ def test_erasing_an_email_drops_samples(admin: httpx.Client, runtime: Runtime) -
 
     page = admin.get(f"/automations/{automation_id}/edit")
     assert "Marie.Tremblay" not in page.text
+
+
+def test_refresh_offers_received_events(admin: httpx.Client, runtime: Runtime) -> None:
+    automation_id, _page = create(admin)
+    edit(admin, automation_id, OPTIN_FIELDS)
+    post_form(admin, f"/automations/{automation_id}/switch", {"enabled": "on"},
+              token_from=f"/automations/{automation_id}/edit")
+    secret = runtime.automations.webhook_secret(automation_id)
+    admin.post(f"/hooks/{automation_id}/{secret}", json={"email": "recu@exemple.ca", "prenom": "Reçu"})
+
+    refreshed = post_form(admin, f"/automations/{automation_id}/sample", {"source": "refresh"},
+                          token_from=f"/automations/{automation_id}/edit")
+
+    assert "En usage\u00a0: un élément récent chargé de l’application." in refreshed.text
+    assert 'data-insert="{{ trigger.prenom }}"' in refreshed.text
+    assert "Reçu" in refreshed.text
+
+
+def test_recipe_brings_its_sample(admin: httpx.Client, runtime: Runtime, sandbox_api: httpx.Client) -> None:
+    post_form(admin, "/recipes/google-forms-to-cyberimpact-optin/import", {}, token_from="/recipes")
+
+    editor = admin.get("/automations/google-forms-optin/edit")
+    dry = post_form(admin, "/automations/google-forms-optin/test", {},
+                    token_from="/automations/google-forms-optin/edit")
+
+    assert "En usage\u00a0: l’exemple fourni avec la recette." in editor.text
+    assert "L’essai à blanc a réussi" in dry.text
+    assert "Eloise.Damour@exemple.ca" in dry.text.split('id="dry-run-emails"')[1]
+    assert "Cyberimpact\u00a0: Envoyer une demande de confirmation d’abonnement" in dry.text
+    assert 'href="/api/automations/google-forms-optin/apps-script"' in editor.text
+
+
+def test_english_editor_shows_english_choices(admin: httpx.Client, runtime: Runtime) -> None:
+    automation_id, _page = create(admin)
+    post_form(admin, "/language", {"locale": "en", "next": "/automations"}, token_from="/automations")
+
+    page = admin.get(f"/automations/{automation_id}/edit")
+
+    assert '<option value="fr_ca">French</option>' in page.text
+    assert '<option value="fr_ca">Français</option>' not in page.text
+
+
+def test_connection_form_enter_saves(admin: httpx.Client) -> None:
+    page = admin.get("/connections/new?app=cyberimpact")
+
+    form = page.text.split('<form method="post" action="/connections/new">')[1]
+    first_button = re.search(r"<button[^>]*>", form)
+    assert first_button is not None
+    assert 'name="preset"' not in first_button.group(0)
+
+
+def test_real_test_run_page_refreshes(admin: httpx.Client, runtime: Runtime) -> None:
+    automation_id, _page = create(admin)
+    paste_sample(admin, automation_id, SAMPLE)
+    edit(admin, automation_id, OPTIN_FIELDS)
+
+    queued = post_form(admin, f"/automations/{automation_id}/test/real", {"confirm": "yes"},
+                       token_from=f"/automations/{automation_id}/test/real")
+
+    assert '<meta http-equiv="refresh" content="3">' in queued.text

@@ -2,7 +2,8 @@
 
 One sample is kept per automation, in the stored settings (it is not part of the versioned
 document). It comes from the trigger app's recent items ("Refresh data"), from JSON the user
-pasted, or from the trigger's bundled sample, which is also the default. A sample taken from
+pasted, from the recipe the automation was imported from, or from the trigger's bundled sample,
+which is also the default. A sample taken from
 an account may hold personal information: erasing an email address also erases the samples
 that contain it (see :func:`erase_email`).
 """
@@ -17,7 +18,7 @@ from typing import Any
 from arrimage.connectors.declaration import App, OperationKind
 from arrimage.runtime import Runtime
 
-SOURCES = ("app", "loaded", "pasted")
+SOURCES = ("app", "loaded", "pasted", "recipe")
 # The side panel lists at most this many values per step, to keep the page light.
 MAX_PATHS = 150
 _PREFIX = "sample:"

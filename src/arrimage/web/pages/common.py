@@ -293,7 +293,7 @@ NOTICES: dict[str, LazyText] = {
     "replayed": _l("The run is queued again."),
     "token_revoked": _l("API token revoked."),
     "sample": _l("Sample data changed."),
-    "tested": _l("The test run is queued: it appears below as it goes."),
+    "tested": _l("The test run is queued. This page refreshes every few seconds until the run ends."),
 }
 
 

@@ -51,6 +51,7 @@ SAMPLE_SOURCES = {
     "app": _l("In use: the sample that comes with the app."),
     "loaded": _l("In use: a recent item loaded from the app."),
     "pasted": _l("In use: data you pasted."),
+    "recipe": _l("In use: the example that comes with the recipe."),
 }
 
 
@@ -173,13 +174,14 @@ def _preview(page: Page, document: dict[str, Any], sample: Sample) -> tuple[Auto
 def render_editor(page: Page, summary: dict[str, Any], document: dict[str, Any], *,
                   problems: dict[str, Any] | None = None, issues: list[DocumentIssue] | None = None,
                   status_code: int = 200, saved: bool = False, sample_error: Any = None,
-                  loaded: list[dict[str, Any]] | None = None) -> HTMLResponse:
+                  loaded: list[dict[str, Any]] | None = None, pasted: str | None = None) -> HTMLResponse:
     """Render the editor for ``document`` (the stored one, or one the user has not saved yet)."""
     automation_id = summary["id"]
     sample = current_sample(page.runtime, automation_id, document)
     preview, preview_issues = _preview(page, document, sample)
     all_issues = list(issues or []) + ([] if issues else preview_issues)
-    views = build_views(page.runtime, document, preview, all_issues, problems or {})
+    with use_locale(page.locale):  # choice labels and account errors are rendered here
+        views = build_views(page.runtime, document, preview, all_issues, problems or {})
     panel = [(_l("Trigger"), data_paths(sample.payload, "trigger"))]
     if preview is not None:
         for step in preview.steps:
@@ -192,7 +194,8 @@ def render_editor(page: Page, summary: dict[str, Any], document: dict[str, Any],
     return page.render(
         "automations/edit.html", status_code=status_code, section="automations", automation=summary,
         document=document, views=views, preview=preview, sample=sample,
-        sample_text=json.dumps(sample.payload, ensure_ascii=False, indent=2), panel=panel,
+        sample_text=pasted if pasted is not None else json.dumps(sample.payload, ensure_ascii=False, indent=2),
+        panel=panel,
         operators=[operator.value for operator in Operator], unary=UNARY_OPERATORS,
         add_choices=add_choices, saved=saved, issues=all_issues, sample_error=sample_error,
         loaded=loaded or [], trigger_operation=operation, poll_state=state,
@@ -275,6 +278,12 @@ def live_preview(automation_id: str, checked: tuple[Page, dict[str, str]] = Depe
 
 # -- sample data -----------------------------------------------------------------------------
 
+def received_events(page: Page, automation_id: str, limit: int = 3) -> list[dict[str, Any]]:
+    """Return the payloads of the last events the automation received, newest first."""
+    events = page.runtime.events.list(automation_id, limit, 0)
+    return [page.runtime.events.get(event["id"])["payload"] for event in events]
+
+
 @router.post("/automations/{automation_id}/sample", response_model=None)
 def change_sample(automation_id: str, checked: tuple[Page, dict[str, str]] = Depends(signed_in_form)) -> HTMLResponse | RedirectResponse:
     """Refresh the sample from the app, keep pasted JSON, pick a loaded item or use the bundled one."""
@@ -289,14 +298,18 @@ def change_sample(automation_id: str, checked: tuple[Page, dict[str, str]] = Dep
         forget_sample(page.runtime, automation_id)
         return page.redirect(f"{back}?done=sample#sample-data")
     if source == "pasted":
+        pasted = form.get("sample_json", "")
         try:
-            payload = json.loads(form.get("sample_json", ""))
-        except ValueError as exc:
-            return render_editor(page, summary, document, status_code=422, sample_error=_l(
-                "The sample data is not valid JSON: {problem}. Paste one event as a JSON object, "
-                "such as {example}.", problem=str(exc), example='{"email": "marie@exemple.ca"}'))
+            payload = json.loads(pasted)
+        except json.JSONDecodeError as exc:
+            logger.info("pasted sample data rejected: invalid JSON", extra={"automation_id": automation_id})
+            return render_editor(page, summary, document, status_code=422, pasted=pasted, sample_error=_l(
+                "The sample data is not valid JSON: line {line}, column {column}. Check the quotes and "
+                "commas there; an event looks like {example}.", line=exc.lineno, column=exc.colno,
+                example='{"email": "marie@exemple.ca", "prenom": "Marie"}'))
         if not isinstance(payload, dict):
-            return render_editor(page, summary, document, status_code=422, sample_error=_l(
+            logger.info("pasted sample data rejected: not an object", extra={"automation_id": automation_id})
+            return render_editor(page, summary, document, status_code=422, pasted=pasted, sample_error=_l(
                 "Paste one event as a JSON object, not a list or a single value."))
         save_sample(page.runtime, automation_id, Sample(payload, "pasted"))
         return page.redirect(f"{back}?done=sample#sample-data")
@@ -316,11 +329,15 @@ def change_sample(automation_id: str, checked: tuple[Page, dict[str, str]] = Dep
         except ArrimageError as error:
             logger.info("sample data not loaded: %s", error.code, extra={"automation_id": automation_id})
             return render_editor(page, summary, document, status_code=422, sample_error=error.message)
-        items = [item for item in result["items"] if isinstance(item, dict)]
-        if result["source"] != "app" or not items:
+        items = [item for item in result["items"] if isinstance(item, dict)] if result["source"] == "app" else []
+        if not items:
+            # A webhook trigger cannot list items from its app: offer what this automation received.
+            items = received_events(page, automation_id)
+        if not items:
             return render_editor(page, summary, document, sample_error=_l(
-                "The app has no recent item for this trigger, or cannot list them. Create one in "
-                "the app (send a form response, for example), or paste an example below."))
+                "This trigger cannot list recent items from the app, and this automation has "
+                "received no event yet. Turn it on and send one (a form response, for example), "
+                "or paste an example below."))
         save_sample(page.runtime, automation_id, Sample(items[0], "loaded"))
         return render_editor(page, summary, document, loaded=items)
     return page.redirect(back)

@@ -17,6 +17,7 @@ from arrimage.engine.errors import DocumentError
 from arrimage.engine.validation import load_document
 from arrimage.i18n import _l
 from arrimage.storage.listings import automation_names, connection_names
+from arrimage.web.editor.samples import Sample, save_sample
 from arrimage.web.pages.automations import app_name, connection_needs, step_apps
 from arrimage.web.pages.common import Page, signed_in, signed_in_form
 
@@ -61,7 +62,8 @@ def load_recipes(folder: Path) -> list[dict[str, Any]]:
             continue
         entry = next((entry for entry in gallery if entry.get("file") == path.stem), {})
         recipes.append({"key": path.stem, "data": data, "document": document,
-                        "names": entry.get("name") or {}, "descriptions": entry.get("description") or {}})
+                        "names": entry.get("name") or {}, "descriptions": entry.get("description") or {},
+                        "sample": entry.get("sample") if isinstance(entry.get("sample"), dict) else None})
     return recipes
 
 
@@ -130,6 +132,8 @@ def import_recipe(key: str, checked: tuple[Page, dict[str, str]] = Depends(signe
         summary = page.runtime.automations.save(data, check_connections=False)
     except DocumentError as error:
         return _render(page, error=error.message, status_code=422)
+    if found["sample"]:
+        save_sample(page.runtime, summary["id"], Sample(found["sample"], "recipe"))
     logger.info("recipe imported", extra={"automation_id": summary["id"]})
     return page.redirect(f"/automations/{summary['id']}?done=imported")
 

@@ -15,10 +15,11 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from arrimage.connectors.declaration import OperationKind
 from arrimage.engine.dry_run import dry_run, recipient_steps
 from arrimage.engine.errors import DocumentError, NotFoundError
 from arrimage.engine.validation import load_document
-from arrimage.i18n import _l
+from arrimage.i18n import _l, translate
 from arrimage.ids import new_id
 from arrimage.storage.events import NewEvent
 from arrimage.web.editor.samples import current_sample
@@ -60,8 +61,23 @@ def run_dry(automation_id: str, checked: tuple[Page, dict[str, str]] = Depends(s
     except DocumentError as error:
         return _incomplete(page, automation_id, error)
     logger.info("dry run finished", extra={"automation_id": automation_id, "status": str(result.status)})
+    shown = result.to_dict(page.locale)
+    for step in shown["steps"]:
+        step["title"] = step_title(page, step.get("app"), step.get("type"), step.get("operation"))
     return page.render("automations/test.html", section="automations", automation=summary,
-                       result=result.to_dict(page.locale), sample=sample)
+                       result=shown, sample=sample)
+
+
+def step_title(page: Page, app_key: str | None, kind: str | None, operation_key: str | None) -> str | None:
+    """Return "Cyberimpact: Send opt-in request" for a step, in the reader's language, or None."""
+    app = page.runtime.apps.get(app_key or "")
+    if app is None or kind not in ("action", "search"):
+        return None
+    operation = app.operation(OperationKind(kind), operation_key or "")
+    if operation is None:
+        return None
+    return translate("{app}: {operation}", page.locale, app=app.name.render(page.locale),
+                     operation=operation.label.render(page.locale))
 
 
 @router.get("/automations/{automation_id}/test/real", response_model=None)

@@ -58,6 +58,15 @@ function enhanceEditor(editor) {
     select.addEventListener("change", () => showMode(select));
   }
 
+  // Warn before leaving with changes that are not saved: only Save (or a change button) stores them.
+  let unsaved = false;
+  editor.addEventListener("input", () => { unsaved = true; });
+  editor.addEventListener("change", () => { unsaved = true; });
+  editor.addEventListener("submit", () => { unsaved = false; });
+  window.addEventListener("beforeunload", (event) => {
+    if (unsaved) event.preventDefault();
+  });
+
   editor.addEventListener("focusin", (event) => {
     if (event.target.matches("[data-mappable]")) lastField = event.target;
   });
