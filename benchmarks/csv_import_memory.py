@@ -11,7 +11,9 @@ A flat peak RSS across sizes shows the import streams the file instead of loadin
     python benchmarks/csv_import_memory.py --rows 100000 --json
 
 The sandbox runs in this process, on a thread, so its memory is not counted. Each size gets a
-fresh sandbox, so every row creates a new contact.
+fresh sandbox, so every row creates a new contact. The import's CPU time is its own
+(``RUSAGE_CHILDREN``), and the sandbox's is this process's CPU time while the import runs,
+because this process only waits for the import meanwhile.
 """
 
 from __future__ import annotations
@@ -27,8 +29,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from harness import calibration_ms, load_average, self_cpu_seconds  # noqa: E402
 
 from arrimage.config import Settings  # noqa: E402
 from arrimage.runtime import Runtime  # noqa: E402
@@ -50,8 +55,8 @@ def write_rows(path: Path, count: int) -> None:
                              "français", "h2x1y4", "Canada", "4 décembre 1990", note])
 
 
-def run_import(rows: int, folder: Path, chunk_size: int) -> dict[str, float | int]:
-    """Import ``rows`` generated rows into a fresh sandbox; return peak RSS and timing."""
+def run_import(rows: int, folder: Path, chunk_size: int) -> dict[str, Any]:
+    """Import ``rows`` generated rows into a fresh sandbox; return peak RSS, timing and CPU time."""
     server = SandboxServer(SandboxConfig(tokens=[TOKEN])).start()
     try:
         data_dir = folder / f"data-{rows}"
@@ -67,11 +72,18 @@ def run_import(rows: int, folder: Path, chunk_size: int) -> dict[str, float | in
                    "--connection", "sandbox", "--relation-type", "active-clients",
                    "--consent-date", "2024-05-01", "--consent-proof", "Registre des ventes",
                    "--chunk-size", str(chunk_size), "--yes"]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        calibration = calibration_ms()
+        load_before = load_average()
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        own_cpu_before = self_cpu_seconds()
         started = time.monotonic()
         result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         seconds = time.monotonic() - started
-        peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        sandbox_cpu = self_cpu_seconds() - own_cpu_before
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        import_cpu = (children.ru_utime - children_before.ru_utime
+                      + children.ru_stime - children_before.ru_stime)
+        peak_kib = children.ru_maxrss
         if result.returncode != 0:
             raise SystemExit(f"import of {rows} rows failed:\n{result.stdout}\n{result.stderr}")
         if f"{rows} created" not in result.stdout:
@@ -84,9 +96,13 @@ def run_import(rows: int, folder: Path, chunk_size: int) -> dict[str, float | in
         "rows": rows,
         "file_mib": round(path.stat().st_size / 2**20, 1),
         "peak_rss_mib": round(peak_kib / 1024, 1),
-        "peak_grew": peak_kib > before,
+        "peak_grew": peak_kib > children_before.ru_maxrss,
         "seconds": round(seconds, 1),
         "rows_per_second": round(rows / seconds),
+        "import_cpu_s": round(import_cpu, 1),
+        "sandbox_cpu_s": round(sandbox_cpu, 1),
+        "load_average_before": load_before,
+        "calibration_ms": calibration,
     }
 
 

@@ -6,6 +6,10 @@ adds 10 contacts to the account and the group. Then it times one poll of each tr
 the HTTP requests the poll makes. Run it for several sizes to see what grows:
 
     .venv/bin/python benchmarks/polling_cost.py --sizes 1000 100000 [--json]
+
+The poll runs in the main thread and the sandbox in other threads of the same process, so
+Arrimage's CPU time is the main thread's (``time.thread_time``) and the sandbox's is the rest of
+the process's CPU time over the same interval.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from harness import calibration_ms, load_average, self_cpu_seconds
+
 from arrimage.connectors.context import ConnectionData, TriggerContext
 from arrimage.connectors.cyberimpact.triggers import poll_contact_added, poll_contact_added_to_group
 from arrimage.connectors.declaration import PollState
@@ -66,19 +72,30 @@ def measure(size: int) -> dict[str, Any]:
                               json={"email": f"nouveau-{number}@exemple.ca",
                                     "groups": str(GROUP_ID)}).raise_for_status()
 
-                results: dict[str, Any] = {"account_size": size, "sandbox_load_s": round(load_seconds, 1)}
+                results: dict[str, Any] = {"account_size": size,
+                                           "sandbox_load_s": round(load_seconds, 1),
+                                           "calibration_ms": calibration_ms()}
                 for name, poll, context, cursor in (
                     ("contact_added", poll_contact_added, contacts, contact_cursor),
                     ("contact_added_to_group", poll_contact_added_to_group, members, group_cursor),
                 ):
                     requests.clear()
+                    load_before = load_average()
+                    process_cpu = self_cpu_seconds()
+                    thread_cpu = time.thread_time()
                     begin = time.perf_counter()
                     result = poll(context, PollState(cursor, []))
+                    seconds = time.perf_counter() - begin
+                    arrimage_cpu = time.thread_time() - thread_cpu
+                    sandbox_cpu = self_cpu_seconds() - process_cpu - arrimage_cpu
                     results[name] = {
                         "new_events": len(result.events),
                         "requests": len(requests),
-                        "seconds": round(time.perf_counter() - begin, 3),
+                        "seconds": round(seconds, 3),
+                        "arrimage_cpu_s": round(arrimage_cpu, 3),
+                        "sandbox_cpu_s": round(sandbox_cpu, 3),
                         "cursor_bytes": len(json.dumps(result.cursor)),
+                        "load_average_before": load_before,
                     }
         return results
 
@@ -99,7 +116,9 @@ def main() -> None:
         for name in ("contact_added", "contact_added_to_group"):
             figures = row[name]
             print(f"  {name}: {figures['new_events']} new, {figures['requests']} requests, "
-                  f"{figures['seconds']} s, cursor {figures['cursor_bytes']} bytes")
+                  f"{figures['seconds']} s (CPU: Arrimage {figures['arrimage_cpu_s']} s, sandbox "
+                  f"{figures['sandbox_cpu_s']} s), cursor {figures['cursor_bytes']} bytes, "
+                  f"load average before {figures['load_average_before'][0]}")
 
 
 if __name__ == "__main__":

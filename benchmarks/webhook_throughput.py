@@ -18,17 +18,17 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from harness import free_port, machine_description, peak_rss_mib, percentile, raw_post, send_requests
 
 SINK_CODE = """
 import sys
@@ -53,61 +53,15 @@ server.serve_forever()
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def event_request(host: str, port: int, path: str) -> Callable[[int], bytes]:
+    """Return a builder of the raw request for event ``index``, each with a unique X-Event-Id."""
 
+    def build(index: int) -> bytes:
+        body = json.dumps({"email": f"client{index}@exemple.ca", "province": "QC", "n": index}).encode()
+        headers = {"Content-Type": "application/json", "X-Event-Id": uuid.uuid4().hex}
+        return raw_post(host, port, path, headers, body)
 
-def peak_rss_mb(pid: int) -> float:
-    """Return the process's peak resident set size (VmHWM) in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
-
-
-async def send_all(host: str, port: int, path: str, count: int, concurrency: int) -> list[float]:
-    """Post ``count`` events over ``concurrency`` keep-alive connections; return latencies (s)."""
-    latencies: list[float] = []
-    counter = iter(range(count))
-
-    async def connection() -> None:
-        reader, writer = await asyncio.open_connection(host, port)
-        for index in counter:
-            body = json.dumps({"email": f"client{index}@exemple.ca", "province": "QC", "n": index}).encode()
-            request = (
-                f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-                f"X-Event-Id: {uuid.uuid4().hex}\r\nContent-Length: {len(body)}\r\n\r\n"
-            ).encode() + body
-            started = time.perf_counter()
-            writer.write(request)
-            await writer.drain()
-            status_line = await reader.readline()
-            length = 0
-            while True:
-                line = await reader.readline()
-                if line in (b"\r\n", b""):
-                    break
-                name, _, value = line.decode().partition(":")
-                if name.lower() == "content-length":
-                    length = int(value)
-            await reader.readexactly(length)
-            latencies.append(time.perf_counter() - started)
-            if not status_line.startswith(b"HTTP/1.1 200"):
-                raise RuntimeError(f"unexpected response status line {status_line!r}")
-        writer.close()
-
-    await asyncio.gather(*(connection() for _ in range(concurrency)))
-    return latencies
+    return build
 
 
 def main() -> None:
@@ -182,7 +136,8 @@ def main() -> None:
         time.sleep(1.0)  # let worker processes start polling
 
         started = time.perf_counter()
-        latencies = asyncio.run(send_all("127.0.0.1", port, path, args.requests, args.concurrency))
+        latencies = asyncio.run(send_requests("127.0.0.1", port, event_request("127.0.0.1", port, path),
+                                              args.requests, args.concurrency))
         accepted_seconds = time.perf_counter() - started
         if args.separate_phases:
             workers = start_workers()
@@ -229,9 +184,9 @@ def main() -> None:
             "completed_runs_per_second": round(len(end_to_end) / completed_seconds, 1),
             "run_p50_ms": round(percentile(end_to_end, 0.50) * 1000, 1),
             "run_p99_ms": round(percentile(end_to_end, 0.99) * 1000, 1),
-            "serve_peak_rss_mb": round(peak_rss_mb(serve.pid), 1),
-            "worker_peak_rss_mb": [round(peak_rss_mb(worker.pid), 1) for worker in workers],
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+            "serve_peak_rss_mb": round(peak_rss_mib(serve.pid), 1),
+            "worker_peak_rss_mb": [round(peak_rss_mib(worker.pid), 1) for worker in workers],
+            "machine": machine_description(),
         }
         if args.json:
             print(json.dumps(results, indent=2))

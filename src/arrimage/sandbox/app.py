@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import uvicorn
-from fastapi import FastAPI, Request
-from starlette.responses import Response
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from arrimage.sandbox.batches import BatchWorker
 from arrimage.sandbox.config import DEFAULT_HOST, DEFAULT_PORT, SandboxConfig
@@ -67,7 +67,7 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
     )
     app.state.sandbox = sandbox
     install_error_handlers(app, config)
-    _install_faults(app, sandbox)
+    app.add_middleware(FaultMiddleware, sandbox=sandbox)
     for router in (
         account.router,
         optins.api_router,
@@ -82,24 +82,34 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
     return app
 
 
-def _install_faults(app: FastAPI, sandbox: Sandbox) -> None:
-    @app.middleware("http")
-    async def inject_faults(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        path = request.url.path
-        if path.startswith(FAULT_EXEMPT_PREFIXES):
-            return await call_next(request)
-        latency_ms = sandbox.faults.settings.latency_ms
+class FaultMiddleware:
+    """ASGI middleware that applies the sandbox's fault settings (latency, errors) before routing.
+
+    It is plain ASGI because Starlette's ``BaseHTTPMiddleware`` adds a task group and memory
+    streams to every request, a cost the sandbox's CPU time per API call showed.
+    """
+
+    def __init__(self, app: ASGIApp, sandbox: Sandbox) -> None:
+        self.app = app
+        self.sandbox = sandbox
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith(FAULT_EXEMPT_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        latency_ms = self.sandbox.faults.settings.latency_ms
         if latency_ms:
             await asyncio.sleep(latency_ms / 1000)
-        fault = sandbox.faults.check(request.method, path)
+        fault = self.sandbox.faults.check(scope["method"], path)
         if fault is None:
-            return await call_next(request)
-        logger.warning("Sandbox injected %d on %s %s", fault.status, request.method, path)
-        return render_error(
-            sandbox.config.error_shape, fault.status, fault.message, headers=fault.headers
+            await self.app(scope, receive, send)
+            return
+        logger.warning("Sandbox injected %d on %s %s", fault.status, scope["method"], path)
+        response = render_error(
+            self.sandbox.config.error_shape, fault.status, fault.message, headers=fault.headers
         )
+        await response(scope, receive, send)
 
 
 def run_sandbox(

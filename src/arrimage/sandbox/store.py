@@ -7,6 +7,7 @@ a re-entrant lock serialises every transaction, which is ample for a local emula
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 import threading
@@ -44,6 +45,9 @@ CREATE TABLE IF NOT EXISTS members (
     mailings_opened INTEGER NOT NULL DEFAULT 0,
     mailings_clicked INTEGER NOT NULL DEFAULT 0
 );
+-- Email sorts (such as the group-member trigger's email_asc pages) read this index in order.
+-- Without it, every page sorts all members through the Python collation FOLD again.
+CREATE INDEX IF NOT EXISTS members_email_fold ON members (email COLLATE FOLD);
 CREATE TABLE IF NOT EXISTS groups (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     title TEXT NOT NULL,
@@ -88,6 +92,9 @@ CREATE TABLE IF NOT EXISTS tokens (
 """
 
 
+# The collation folds both strings of every comparison, and a sort or an index update
+# compares each value many times.
+@functools.lru_cache(maxsize=65_536)
 def fold(text: str) -> str:
     """Return ``text`` without case or accents, so "Émilie" sorts next to "Emma"."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())

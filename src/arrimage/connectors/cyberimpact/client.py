@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any, NoReturn
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlencode
 
 import httpx
 
@@ -272,14 +272,18 @@ class CyberimpactClient(BearerClient):
         dates: bool = True,
     ) -> dict[str, Any]:
         query = {**(ISO_DATES if dates else {}), **(params or {})}
+        url = self.base_url + path
+        if query:
+            # Encoded here rather than passed as ``params``, because httpx then parses and
+            # rebuilds the URL once more on every request.
+            url += "?" + urlencode({name: _query_value(value) for name, value in query.items()})
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
         request_name = describe_request(method, path)
         started = time.monotonic()
         try:
             response = self._http.request(
                 method,
-                self.base_url + path,
-                params={name: _query_value(value) for name, value in query.items()},
+                url,
                 json=json,
                 headers=headers,
                 timeout=self.timeout_seconds,
