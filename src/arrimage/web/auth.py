@@ -12,6 +12,7 @@ check, the echo route (``/api/echo``) and the API documentation needs a session 
 
 from __future__ import annotations
 
+import functools
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -49,8 +50,16 @@ CLIENT_LIMIT = AttemptLimit(max_failures=20, window=timedelta(minutes=15), block
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 _hasher = PasswordHasher()
-# Verified when the address is unknown, so that the response takes as long as for a known one.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Return a hash verified when the address is unknown, so both answers take as long.
+
+    Made on first use: hashing costs 64 MiB and about 0.3 s, which every command that imports
+    this module (``worker``, ``import``, ``sandbox``…) would otherwise pay at start.
+    """
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
@@ -105,7 +114,7 @@ def sign_in(runtime: Runtime, email: str, password: str, client: str) -> SignInR
 
     found = runtime.users.password_hash(address)
     if found is None:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         matched = False
     else:
         matched = verify_password(found[1], password)
