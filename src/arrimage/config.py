@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 
 from cryptography.fernet import Fernet
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from arrimage.i18n import _
 
 logger = logging.getLogger(__name__)
 
@@ -116,11 +119,14 @@ class Settings(BaseSettings):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return self.data_dir
 
-    def fernet_key(self) -> bytes:
+    def fernet_key(self, *, may_create: Callable[[], bool] = lambda: True) -> bytes:
         """Return the key that encrypts stored secrets, creating it on first start.
 
         The key lives outside the database on purpose: a copy of the database alone does not
-        reveal API tokens. Losing the key makes every stored secret unreadable.
+        reveal API tokens. Losing the key makes every stored secret unreadable. When neither
+        ``ARRIMAGE_SECRET_KEY`` nor the key file exists, a new key is created only if
+        ``may_create()`` returns true. Otherwise :class:`ConfigurationError` is raised, because
+        a new key would not decrypt what the database already contains.
         """
         if self.secret_key:
             key = self.secret_key.encode()
@@ -133,12 +139,18 @@ class Settings(BaseSettings):
             _check_fernet_key(key, str(path))
             return key
 
+        if not may_create():
+            raise ConfigurationError(_(
+                "The secret key file {path} is missing, and the database contains secrets "
+                "encrypted with another key, so Arrimage does not create a new one. Restore the "
+                "backed-up key file, or set ARRIMAGE_SECRET_KEY to the key.", path=path.resolve()))
+
         key = Fernet.generate_key()
         # O_EXCL: two processes starting at once must not write two different keys.
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            return self.fernet_key()
+            return self.fernet_key(may_create=may_create)
         with os.fdopen(fd, "wb") as key_file:
             key_file.write(key + b"\n")
         logger.warning(

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from huey.api import Huey, TaskWrapper
 
-from arrimage.config import Settings
+from arrimage.config import ConfigurationError, Settings
 from arrimage.connectors.declaration import App
 from arrimage.connectors.registry import all_apps
 from arrimage.engine.executor import Executor, RetryPolicy, RunPlan
@@ -31,7 +31,7 @@ from arrimage.storage.connections import ConnectionRepository
 from arrimage.storage.database import Database
 from arrimage.storage.events import EventRepository
 from arrimage.storage.runs import LeaseLostError, RunRepository
-from arrimage.storage.secrets import SecretBox
+from arrimage.storage.secrets import SecretBox, holds_encrypted_secrets
 from arrimage.storage.trigger_states import TriggerStateRepository
 from arrimage.storage.users import UserRepository
 
@@ -48,7 +48,13 @@ class Runtime:
         self.db = Database(settings.resolved_database_url)
         if migrate:
             self.db.migrate()
-        self.box = SecretBox(settings.fernet_key())
+        try:
+            # A missing key is created only while no stored value needs the old one.
+            key = settings.fernet_key(may_create=lambda: not holds_encrypted_secrets(self.db))
+        except ConfigurationError:
+            self.db.dispose()
+            raise
+        self.box = SecretBox(key)
         self.apps: dict[str, App] = all_apps()
         self.connections = ConnectionRepository(self.db, self.box)
         self.automations = AutomationRepository(self.db, self.box, self.connections)

@@ -297,3 +297,35 @@ def test_runs_replay_queues_run(backend_cli: Cli, runtime: Runtime, sink: Sink) 
     assert f"Run {run_id} is queued again" in result.stdout
     assert runtime.runs.get(run_id)["status"] == "queued"
     assert runtime.runs.get(run_id)["replays"] == 1
+
+
+def succeeded_run(runtime: Runtime, sink: Sink, email: str = "lea@example.com") -> str:
+    """Store an event and execute its run here, the sink accepting the HTTP step."""
+    runtime.automations.save(automation(sink.url))
+    run_id = runtime.events.store("form-to-sink", 1, [NewEvent({"email": email, "province": "QC"}, email)],
+                                  {})[0].run_id
+    assert run_id is not None
+    assert runtime.execute_run(run_id) == "succeeded"
+    return run_id
+
+
+def test_replay_refusal_names_status(backend_cli: Cli, runtime: Runtime, sink: Sink) -> None:
+    run_id = succeeded_run(runtime, sink)
+
+    english = backend_cli("runs", "replay", run_id)
+    french = backend_cli("runs", "replay", run_id, lang="fr_CA.UTF-8")
+
+    assert english.returncode == 1
+    assert f"The run {run_id} has the status succeeded: only a failed run" in english.stderr
+    assert french.returncode == 1
+    assert f"L’exécution {run_id} est réussie\u00a0: seule une exécution échouée" in french.stderr
+
+
+def test_erase_one_run_singular(backend_cli: Cli, runtime: Runtime, sink: Sink) -> None:
+    succeeded_run(runtime, sink)
+
+    erased = backend_cli("runs", "erase", "lea@example.com", "--yes")
+
+    assert erased.returncode == 0, erased.stderr
+    assert erased.stdout.strip() == "Erased 1 run with its event."
+    assert runtime.runs.list() == []

@@ -9,11 +9,13 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from cryptography.fernet import Fernet
 
 from arrimage.sandbox import SandboxConfig
 from tests.cli.test_cli import Cli, run_cli
 from tests.sandbox.conftest import SandboxServer
 from tests.sandbox.helpers import SEED, TOKEN
+from tests.support.processes import free_port
 
 
 @pytest.fixture(scope="module")
@@ -111,3 +113,71 @@ def test_show_reports_last_check(cli: Cli, sandbox: SandboxServer, tmp_path: Pat
     assert shown.returncode == 0, shown.stderr
     assert "jamais" in shown.stdout
     assert shown_json["polling"] == {"checked_at": None, "seeded_at": None, "error": None}
+
+
+def test_add_rejects_taken_name(cli: Cli, sandbox: SandboxServer) -> None:
+    add_sandbox(cli, sandbox)
+    first_id = json.loads(cli("connections", "list", "--json").stdout)[0]["id"]
+
+    again = cli("connections", "add", "cyberimpact", "sandbox", "--value", f"token={TOKEN}",
+                "--value", f"base_url={sandbox.base_url}", lang="fr_CA.UTF-8")
+    listed = cli("connections", "list", "--json")
+
+    assert again.returncode == 1
+    assert "Traceback" not in again.stderr
+    assert "'sandbox'" in again.stderr
+    assert first_id in again.stderr
+    assert "choisissez-en un autre" in again.stderr
+    assert [connection["id"] for connection in json.loads(listed.stdout)] == [first_id]
+
+
+def test_add_records_the_check(cli: Cli, sandbox: SandboxServer) -> None:
+    add_sandbox(cli, sandbox)
+
+    connection = json.loads(cli("connections", "list", "--json").stdout)[0]
+
+    assert connection["account_name"] == "Boutique Sandbox"
+    assert connection["checked_at"] is not None
+
+
+def test_check_records_the_check(cli: Cli, sandbox: SandboxServer) -> None:
+    added = cli("connections", "add", "cyberimpact", "sandbox", "--no-check", "--value", f"token={TOKEN}",
+                "--value", f"base_url={sandbox.base_url}")
+    unchecked = json.loads(cli("connections", "list", "--json").stdout)[0]
+
+    checked = cli("connections", "check", "sandbox")
+    connection = json.loads(cli("connections", "list", "--json").stdout)[0]
+
+    assert added.returncode == 0, added.stderr
+    assert unchecked["checked_at"] is None
+    assert checked.returncode == 0, checked.stderr
+    assert connection["account_name"] == "Boutique Sandbox"
+    assert connection["checked_at"] is not None
+
+
+def test_check_with_wrong_key_explains(cli: Cli, sandbox: SandboxServer, tmp_path: Path) -> None:
+    add_sandbox(cli, sandbox)
+    (tmp_path / "data" / "secret.key").write_bytes(Fernet.generate_key() + b"\n")
+
+    checked = cli("connections", "check", "sandbox", lang="fr_CA.UTF-8")
+
+    assert checked.returncode == 1
+    assert "Traceback" not in checked.stderr
+    assert "ne peut pas être déchiffré" in checked.stderr
+    assert "ARRIMAGE_SECRET_KEY" in checked.stderr
+
+
+def test_serve_refuses_missing_key(cli: Cli, tmp_path: Path) -> None:
+    added = cli("connections", "add", "http", "partner", "--value", "auth_header_value=tok-1")
+    key_file = tmp_path / "data" / "secret.key"
+    key_file.unlink()
+
+    served = cli("serve", "--port", str(free_port()), lang="fr_CA.UTF-8")
+
+    assert added.returncode == 0, added.stderr
+    assert served.returncode == 2
+    assert "Traceback" not in served.stderr
+    assert str(key_file) in served.stderr
+    assert "ARRIMAGE_SECRET_KEY" in served.stderr
+    assert "introuvable" in served.stderr
+    assert not key_file.exists()

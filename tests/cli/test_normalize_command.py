@@ -61,3 +61,12 @@ def test_normalize_bad_option_exits_two() -> None:
     result = normalize("language", "espagnol", "--default-language", "xx")
     assert result.returncode == 2
     assert "'xx'" in result.stderr
+
+
+def test_normalize_bad_option_in_french() -> None:
+    result = normalize("language", "es", "--default-language", "es", lang="fr_CA.UTF-8")
+
+    assert result.returncode == 2
+    assert "'es'" in result.stderr
+    assert "le français ou l’anglais" in result.stderr
+    assert "must name" not in result.stderr

@@ -207,3 +207,15 @@ def test_preview_event_not_json(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "is not valid JSON" in result.stderr
+
+
+def test_preview_shows_filter_warning(tmp_path: Path) -> None:
+    document = automation()
+    document["steps"][1]["input"]["note"] = "Pays : {{ trigger.origine | country }}"
+
+    result = preview(tmp_path, document, {**EVENT, "origine": "Québec"})
+
+    assert result.returncode == 0, result.stderr
+    assert "Pays : None" not in result.stdout
+    assert row_of(result.stdout, "note")[2] == "Pays : Québec"
+    assert "Warning: The country filter could not convert" in row_of(result.stdout, "note")[3]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import httpx
 
+from arrimage.sandbox.seed import SEEDS_DIR
 from tests.support.processes import ArrimageProcess, free_port
 
 TOKEN = {"Authorization": "Bearer sandbox-token"}
@@ -57,3 +61,13 @@ def test_sandbox_empty_has_no_groups(tmp_path: Path) -> None:
 
     assert groups.status_code == 200
     assert groups.json()["groups"] == []
+
+
+def test_help_hides_seed_path() -> None:
+    helped = subprocess.run([sys.executable, "-m", "arrimage", "sandbox", "--help"],
+                            env={**os.environ, "LANG": "en_US.UTF-8", "COLUMNS": "200"},
+                            capture_output=True, text=True, timeout=60, check=False)
+
+    assert helped.returncode == 0, helped.stderr
+    assert str(SEEDS_DIR) not in helped.stdout
+    assert "default: the sample shop" in helped.stdout

@@ -14,12 +14,12 @@ from arrimage.web.auth import sign_in
 PASSWORD = "a long enough password"
 
 
-def run_users(tmp_path: Path, *args: str, typed: str) -> subprocess.CompletedProcess[str]:
+def run_users(tmp_path: Path, *args: str, typed: str, lang: str = "en_US.UTF-8") -> subprocess.CompletedProcess[str]:
     inherited = {name: value for name, value in os.environ.items()
                  if not name.startswith("ARRIMAGE_") and name not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
     return subprocess.run(
         [sys.executable, "-m", "arrimage", "users", *args],
-        env={**inherited, "LANG": "en_US.UTF-8", "ARRIMAGE_DATA_DIR": str(tmp_path / "data")},
+        env={**inherited, "LANG": lang, "ARRIMAGE_DATA_DIR": str(tmp_path / "data")},
         input=typed, capture_output=True, text=True, timeout=60, check=False,
     )
 
@@ -90,3 +90,26 @@ def test_users_token_opens_the_api(tmp_path: Path) -> None:
     assert user.email == "admin@example.com"
     assert missing.returncode == 1
     assert "No account has the address nobody@example.com" in missing.stderr
+
+
+def test_french_prompts_have_spaced_colon(tmp_path: Path) -> None:
+    run_users(tmp_path, "create", "admin@example.com", typed=f"{PASSWORD}\n{PASSWORD}\n")
+
+    changed = run_users(tmp_path, "password", "admin@example.com", typed=f"{PASSWORD}\n{PASSWORD}\n",
+                        lang="fr_CA.UTF-8")
+
+    assert changed.returncode == 0, changed.stderr
+    assert "Mot de passe\u00a0:" in changed.stdout
+    assert "Répétez le mot de passe\u00a0:" in changed.stdout
+    assert "passe:" not in changed.stdout
+
+
+def test_different_repeat_asked_again(tmp_path: Path) -> None:
+    other = PASSWORD + " other"
+
+    created = run_users(tmp_path, "create", "admin@example.com",
+                        typed=f"{PASSWORD}\n{other}\n{PASSWORD}\n{PASSWORD}\n", lang="fr_CA.UTF-8")
+
+    assert created.returncode == 0, created.stderr
+    assert "Les deux mots de passe diffèrent" in created.stderr
+    assert "do not match" not in created.stderr + created.stdout

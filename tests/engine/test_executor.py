@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 
 from arrimage.connectors.declaration import App, Operation, OperationKind
 from arrimage.engine.executor import RunPlan
@@ -463,3 +464,48 @@ def test_webhook_delivery_runs(runtime: Runtime, sink: Sink) -> None:
 
     assert runtime.execute_run(run_id) == "succeeded"
     assert sink.requests[0].json() == {"email": "eloise@exemple.ca"}
+
+
+def test_last_attempt_promises_no_retry(runtime: Runtime, sink: Sink) -> None:
+    sink.default = Reply(status=503, body={"error": "down"})
+    run_id = start_run(runtime, automation(http_step("notify", f"{sink.url}/hook")), {"n": 1})
+    max_attempts = runtime.settings.max_attempts
+
+    runtime.execute_run(run_id)
+    waiting = steps_by_id(runtime.runs.get(run_id))["notify"]["error"]
+    for _ in range(max_attempts - 1):
+        runtime.execute_run(run_id)
+    run = runtime.runs.get(run_id)
+    final = steps_by_id(run)["notify"]["error"]
+
+    assert run["status"] == "failed"
+    assert "Arrimage will try again" in english(waiting)
+    for error in (run["error"], final):
+        assert "try again" not in english(error)
+        assert "réessaiera" not in error["message"]["fr_CA"]
+        assert english(error).startswith(f"{sink.url}/hook answered 503: a server error.")
+        assert f"Attempts made: {max_attempts}." in english(error)
+        assert f"Tentatives effectuées\u00a0: {max_attempts}." in error["message"]["fr_CA"]
+
+
+def test_wrong_secret_key_fails_step(runtime: Runtime, sink: Sink) -> None:
+    runtime.connections.create(runtime.apps["http"], "Partner",
+                               {"auth_header_name": "X-Token", "auth_header_value": "tok-1"})
+    document = automation({**http_step("notify", f"{sink.url}/hook"), "connection": "Partner"})
+    run_id = start_run(runtime, document, {"n": 1})
+    other_key = runtime.settings.model_copy(update={"secret_key": Fernet.generate_key().decode()})
+    wrong_key = Runtime(other_key)
+
+    try:
+        status = wrong_key.execute_run(run_id)
+    finally:
+        wrong_key.close()
+
+    run = runtime.runs.get(run_id)
+    assert status == "failed"
+    assert run["error"]["code"] == "secret_key_mismatch"
+    assert english(run["error"]).startswith("A stored secret cannot be decrypted")
+    assert "Unexpected error" not in english(run["error"])
+    assert ".." not in english(run["error"])
+    assert "ne peut pas être déchiffré" in run["error"]["message"]["fr_CA"]
+    assert sink.requests == []

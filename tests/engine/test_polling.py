@@ -18,6 +18,7 @@ from arrimage.connectors.declaration import (
     TriggerMode,
 )
 from arrimage.connectors.registry import all_apps
+from arrimage.engine.errors import ServerError
 from arrimage.engine.polling import describe_poll_error
 from arrimage.i18n import _l
 from arrimage.runtime import Runtime
@@ -149,3 +150,18 @@ def test_scheduler_enqueues_due_polls(runtime: Runtime, automation: str,
     assert runtime.schedule_polls() == 1
     assert runtime.schedule_polls() == 0  # the interval (60 s) has not passed
     assert enqueued == [automation]
+
+
+def test_app_poll_error_shows_message_only(runtime: Runtime, automation: str, source: FakeSource) -> None:
+    runtime.poll_trigger(automation)
+    source.failure = ServerError(_l("{url} answered {status}: a server error, Arrimage will try again.",
+                                    url="http://127.0.0.1:9/items", status=503))
+
+    runtime.poll_trigger(automation)
+    stored = runtime.trigger_states.get(automation).error
+
+    assert stored is not None and '"type": "ServerError"' in stored
+    assert describe_poll_error(stored, "en") == (
+        "http://127.0.0.1:9/items answered 503: a server error, Arrimage will try again.")
+    assert describe_poll_error(stored, "fr_CA") == (
+        "http://127.0.0.1:9/items a répondu 503 (erreur du serveur)\u00a0: Arrimage réessaiera.")

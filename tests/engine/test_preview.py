@@ -235,3 +235,16 @@ def test_to_dict_is_json_in_both_languages() -> None:
     assert gender["warnings"][0]["message"].startswith('"Peut-être" is not a gender')
     assert french_gender["warnings"][0]["message"].startswith("«\u00a0Peut-être\u00a0»")
     assert "sample output" in step["note"]
+
+
+def test_format_filter_in_text_warned() -> None:
+    step = contact_step(note="Pays : {{ trigger.origine | country }}")
+    preview = preview_automation(document(step), {**EVENT, "origine": "Québec"})
+
+    contact = preview.steps[0]
+    note = field_of(contact, "note")
+    assert note.sent == "Pays : Québec"
+    assert [message.code for message in note.warnings] == ["country.province_not_country"]
+    assert "country filter" in note.warnings[0].render("en")
+    assert contact.status == "warning"
+    assert preview.outcome == "succeeded"

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from arrimage.engine.errors import TemplateError
-from arrimage.engine.templates import TemplateRenderer
+from arrimage.engine.templates import TemplateRenderer, default_filters
+from arrimage.normalize import Message
 
 LOCATION = "step 'notify', field 'body'"
 
@@ -212,3 +213,49 @@ def test_error_is_permanent(renderer: TemplateRenderer, data: dict[str, Any]) ->
 def test_custom_filter_is_available(data: dict[str, Any]) -> None:
     renderer = TemplateRenderer({"shout": lambda text: f"{text}!"})
     assert renderer.render("{{ trigger.keys | shout }}", data, LOCATION) == "valeur!"
+
+
+@pytest.fixture
+def formats() -> TemplateRenderer:
+    return TemplateRenderer(default_filters())
+
+
+COUNTRY_DATA = {"trigger": {"pays": "Québec", "vide": "", "canada": "Canada"}}
+
+
+def test_format_filter_in_text_keeps_value(formats: TemplateRenderer) -> None:
+    rendered = formats.render("Pays : {{ trigger.pays | country }}", COUNTRY_DATA, LOCATION)
+    assert rendered == "Pays : Québec"
+
+
+def test_format_filter_in_text_empty_value(formats: TemplateRenderer) -> None:
+    rendered = formats.render("Pays : {{ trigger.vide | country }}.", COUNTRY_DATA, LOCATION)
+    assert rendered == "Pays : ."
+
+
+def test_format_filter_in_text_converts(formats: TemplateRenderer) -> None:
+    rendered = formats.render("Pays : {{ trigger.canada | country }}", COUNTRY_DATA, LOCATION)
+    assert rendered == "Pays : CA"
+
+
+def test_format_filter_alone_gives_none(formats: TemplateRenderer) -> None:
+    assert formats.render("{{ trigger.pays | country }}", COUNTRY_DATA, LOCATION) is None
+
+
+def test_unconverted_value_is_false_in_text(formats: TemplateRenderer) -> None:
+    template = "{% if trigger.pays | country %}pays{% else %}aucun{% endif %}"
+    assert formats.render(template, COUNTRY_DATA, LOCATION) == "aucun"
+
+
+def test_format_filter_messages_collected(formats: TemplateRenderer) -> None:
+    in_text: list[Message] = []
+    alone: list[Message] = []
+
+    formats.render("Pays : {{ trigger.pays | country }}", COUNTRY_DATA, LOCATION, filter_messages=in_text)
+    formats.render("{{ trigger.pays | country }}", COUNTRY_DATA, LOCATION, filter_messages=alone)
+
+    assert [message.code for message in in_text] == ["country.province_not_country"]
+    assert "keeps it as it was" in in_text[0].render("en")
+    assert "Québec" in in_text[0].render("en")
+    assert [message.code for message in alone] == ["country.province_not_country"]
+    assert "keeps it as it was" not in alone[0].render("en")

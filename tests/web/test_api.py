@@ -237,6 +237,28 @@ def test_connection_patch_renames(api: httpx.Client) -> None:
     assert api.get(f"/api/connections/{connection_id}").json()["name"] == "Partner API (prod)"
 
 
+def test_connection_name_taken_conflicts(api: httpx.Client) -> None:
+    first_id = create_connection(api).json()["id"]
+
+    again = create_connection(api)
+
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "conflict"
+    assert first_id in again.json()["error"]["message"]
+    assert [entry["id"] for entry in api.get("/api/connections").json()] == [first_id]
+
+
+def test_connection_rename_to_taken_conflicts(api: httpx.Client) -> None:
+    create_connection(api)
+    second_id = create_connection(api, name="Partner API (test)").json()["id"]
+
+    patched = api.patch(f"/api/connections/{second_id}", json={"name": "Partner API"}, params={"lang": "en"})
+
+    assert patched.status_code == 409
+    assert "choose another name" in patched.json()["error"]["message"]
+    assert api.get(f"/api/connections/{second_id}").json()["name"] == "Partner API (test)"
+
+
 def test_connection_delete_blocked_while_used(api: httpx.Client, sink: Sink) -> None:
     connection_id = create_connection(api).json()["id"]
     api.post("/api/automations", json=automation("uses-it", sink.url, connection="Partner API")).raise_for_status()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 
 from arrimage.config import Settings
 from arrimage.i18n import translate
@@ -309,4 +310,18 @@ def test_empty_array_is_not_duplicate(hook: Hook) -> None:
 
     assert answer.status_code == 200
     assert answer.json() == {"status": "accepted", "events": []}
+    assert hook.event_count() == 0
+
+
+def test_wrong_secret_key_asks_resend(hook: Hook, settings: Settings) -> None:
+    wrong_key = Runtime(settings.model_copy(update={"secret_key": Fernet.generate_key().decode()}))
+
+    try:
+        with in_process_server(wrong_key, consumer=False, scheduler=False) as base_url:
+            answer = httpx.post(f"{base_url}/hooks/{AUTOMATION_ID}/{hook.secret}", json={"n": 1}, timeout=10)
+    finally:
+        wrong_key.close()
+
+    assert answer.status_code == 500
+    assert answer.json()["error"]["code"] == "secret_key_mismatch"
     assert hook.event_count() == 0

@@ -6,6 +6,7 @@ API before and after the first user, API tokens, the language, and every screen'
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -525,13 +526,47 @@ def test_connection_with_bad_token_not_saved(admin: httpx.Client, runtime: Runti
     assert alerts(page)
 
 
-def test_connection_name_taken(admin: httpx.Client, sandbox: SandboxServer) -> None:
+def test_connection_name_taken(admin: httpx.Client, runtime: Runtime, sandbox: SandboxServer) -> None:
     add_sandbox_connection(admin, sandbox)
+    first_id = runtime.connections.list("cyberimpact")[0]["id"]
 
     page = add_sandbox_connection(admin, sandbox)
 
     assert page.status_code == 422
-    assert any("porte ce nom" in text for text in alerts(page))
+    name_error = re.search(r'<p class="field-error" id="name-error"[^>]*>(.*?)</p>', page.text, re.DOTALL)
+    assert name_error is not None
+    assert "porte déjà le nom" in name_error.group(1)
+    assert first_id in name_error.group(1)
+    assert len(runtime.connections.list("cyberimpact")) == 1
+
+
+def test_connection_rename_to_taken_name(admin: httpx.Client, runtime: Runtime, sandbox: SandboxServer) -> None:
+    add_sandbox_connection(admin, sandbox, name="first")
+    add_sandbox_connection(admin, sandbox, name="second")
+    ids = {entry["name"]: entry["id"] for entry in runtime.connections.list("cyberimpact")}
+
+    refused = post_form(admin, f"/connections/{ids['second']}/rename", {"name": "first"}, token_from="/connections")
+
+    assert refused.status_code == 422
+    assert any(ids["first"] in text and "porte déjà le nom" in text for text in alerts(refused))
+    assert runtime.connections.get(ids["second"])["name"] == "second"
+
+
+def test_connection_without_check_says_so(admin: httpx.Client, runtime: Runtime) -> None:
+    created = post_form(admin, "/connections/new",
+                        {"app": "google_forms", "name": "formulaire", "signing_secret": "s3cret-of-the-script"},
+                        token_from="/connections/new?app=google_forms")
+    runtime.connections.create(runtime.apps["shopify"], "boutique", {"signing_secret": "s3cret"})
+
+    page = admin.get("/connections")
+
+    assert created.url.path == "/connections"
+    for name in ("formulaire", "boutique"):
+        card = re.search(rf"<h3>{name}</h3>(.*?)</dl>", page.text, re.DOTALL)
+        assert card is not None, name
+        assert "aucune vérification pour cette application" in card.group(1)
+        assert "pas encore vérifié" not in card.group(1)
+        assert "Vérifiée" not in card.group(1)
 
 
 def test_connection_sandbox_preset(admin: httpx.Client, runtime: Runtime) -> None:
@@ -679,7 +714,7 @@ def test_erase_asks_confirmation(admin: httpx.Client, runtime: Runtime, forwardi
 
     assert "Lea@Example.com" in " ".join(alerts(asked))
     assert still_there["id"] == run_id
-    assert "Exécutions effacées avec leurs événements\u00a0: 1." in erased.text
+    assert "Une exécution effacée avec son événement." in erased.text
     assert [run["id"] for run in runtime.runs.list()] == [kept]
 
 

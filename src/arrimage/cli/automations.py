@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from arrimage.catalogue import webhook_url
-from arrimage.cli.common import print_json, runtime
+from arrimage.cli.common import confirm, print_json, runtime
 from arrimage.engine.errors import DocumentError
 from arrimage.engine.polling import describe_poll_error, polling_operation
 from arrimage.engine.records import status_label
@@ -176,7 +176,7 @@ def delete(
 ) -> None:
     rt = runtime()
     summary = rt.automations.get(automation_id)
-    if not yes and not typer.confirm(_("Delete {name} ({id}) with all its runs?", name=summary["name"], id=automation_id)):
+    if not yes and not confirm(_("Delete {name} ({id}) with all its runs?", name=summary["name"], id=automation_id)):
         raise typer.Exit(1)
     rt.automations.delete(automation_id)
     typer.echo(_("Deleted {name} ({id}).", name=summary["name"], id=automation_id))

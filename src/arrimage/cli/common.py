@@ -89,6 +89,24 @@ def print_json(value: Any) -> None:
     typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
+def ask(label: str, *, hide_input: bool = False) -> str:
+    """Prompt for a value after ``label``, with the colon of the reader's language.
+
+    French puts a non-breaking space before the colon, so the colon is part of the message
+    rather than Click's fixed ": " suffix.
+    """
+    answer: str = typer.prompt(_("{label}: ", label=label), prompt_suffix="", hide_input=hide_input)
+    return answer
+
+
+def confirm(question: str, *, default: bool = False) -> bool:
+    """Ask a yes-or-no ``question`` and return the reply, which Click reads as y or n in every language."""
+    choices = "[Y/n]" if default else "[y/N]"
+    answer: bool = typer.confirm(_("{label}: ", label=f"{question} {choices}"), default=default,
+                                 show_default=False, prompt_suffix="")
+    return answer
+
+
 def parse_values(pairs: list[str]) -> dict[str, Any]:
     """Return ``KEY=VALUE`` options as a dict; an item without ``=`` ends the command."""
     values: dict[str, Any] = {}

@@ -6,10 +6,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from arrimage.cli.common import parse_values, print_json, runtime
+from arrimage.cli.common import ask, confirm, parse_values, print_json, runtime
 from arrimage.connectors.declaration import FieldType
 from arrimage.engine.lookups import check_connection, check_stored_connection, load_choices
 from arrimage.i18n import _
+from arrimage.storage.listings import record_connection_check
 
 app = typer.Typer(help=_("Saved connections to apps (credentials, stored encrypted)."),
                   no_args_is_help=True)
@@ -50,14 +51,18 @@ def add(
         raise typer.Exit(2)
 
     entered = parse_values(values)
+    # A taken name ends the command before any secret is typed or the app is called.
+    current.connections.check_name_free(app_declaration, name)
     for field in app_declaration.connection_fields:
         if field.key in entered or not field.required:
             continue
         # Secrets are typed without echo, so they stay out of the shell history and the screen.
-        entered[field.key] = typer.prompt(field.label.render(), hide_input=field.type is FieldType.PASSWORD)
+        entered[field.key] = ask(field.label.render(), hide_input=field.type is FieldType.PASSWORD)
 
     account = None if no_check else check_connection(current, app_key, entered)
     created = current.connections.create(app_declaration, name, entered)
+    if account is not None:
+        record_connection_check(current.db, created["id"], account)
     if account:
         typer.echo(_("Saved {name} ({id}), account {account}.", name=created["name"],
                      id=created["id"], account=account))
@@ -67,8 +72,13 @@ def add(
 
 @app.command("check", help=_("Check a saved connection's credentials with its app."))
 def check(reference: str = typer.Argument(..., help=_("Connection id or name."))) -> None:
-    result = check_stored_connection(runtime(), reference)
-    typer.echo(_("{id} works: account {account}.", id=result["id"], account=result["account"] or "-"))
+    current = runtime()
+    result = check_stored_connection(current, reference)
+    record_connection_check(current.db, result["id"], result["account"])
+    if result["account"]:
+        typer.echo(_("{id} works: account {account}.", id=result["id"], account=result["account"]))
+    else:
+        typer.echo(_("The connection is saved; this app has no check."))
 
 
 @app.command("delete", help=_("Delete a connection that no automation uses."))
@@ -78,7 +88,7 @@ def delete(
 ) -> None:
     current = runtime()
     summary = current.connections.get(connection_id)
-    if not yes and not typer.confirm(_("Delete {name} ({id})?", name=summary["name"], id=connection_id)):
+    if not yes and not confirm(_("Delete {name} ({id})?", name=summary["name"], id=connection_id)):
         raise typer.Exit(1)
     current.connections.delete(connection_id)
     typer.echo(_("Deleted {name} ({id}).", name=summary["name"], id=connection_id))

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from arrimage.cli.common import runtime
+from arrimage.cli.common import confirm, runtime
 from arrimage.connectors.cyberimpact.connection import client_for_connection
 from arrimage.connectors.cyberimpact.fields import RELATION_TYPE_VALUES
 from arrimage.engine.errors import ArrimageError
@@ -118,7 +118,7 @@ def _import(rt: Runtime, file: Path, **options: Any) -> int:
             if last_row > 1:
                 typer.echo(_("Resuming after row {row} (progress file {path}).", row=last_row,
                              path=state_path))
-            if not options["yes"] and not typer.confirm(_("Import the rows with these columns?"), default=True):
+            if not options["yes"] and not confirm(_("Import the rows with these columns?"), default=True):
                 return 1
 
             state.set_meta("fingerprint", fingerprint)

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from arrimage.cli.automations import read_document, report_document_error
-from arrimage.cli.common import has_data, print_json, read_event, runtime, settings
+from arrimage.cli.common import confirm, has_data, print_json, read_event, runtime, settings
 from arrimage.engine.errors import DocumentError
 from arrimage.engine.executor import RunPlan
 from arrimage.engine.records import RunStatus, StepRecord, StepStatus, status_label
@@ -81,10 +81,13 @@ def erase(
         typer.echo(_("{value} is not an email address.", value=repr(email)), err=True)
         raise typer.Exit(2)
     rt = runtime()
-    if not yes and not typer.confirm(_("Erase every event and run that mentions {email}? This cannot be undone.", email=email)):
+    if not yes and not confirm(_("Erase every event and run that mentions {email}? This cannot be undone.", email=email)):
         raise typer.Exit(1)
     count = rt.runs.erase_email(email)
-    typer.echo(_("Erased {count} runs with their events.", count=count))
+    if count == 1:
+        typer.echo(_("Erased 1 run with its event."))
+    else:
+        typer.echo(_("Erased {count} runs with their events.", count=count))
 
 
 def run_file(

@@ -20,12 +20,13 @@ def sandbox(
     port: int = typer.Option(DEFAULT_PORT, "--port", help=_("Port to listen on.")),
     token: list[str] = typer.Option([], "--token", help=_("API token to accept (repeatable). Default: the sandbox token.")),
     data_dir: Path | None = typer.Option(None, "--data-dir", help=_("Keep the sandbox's data in this folder (default: in memory).")),
-    seed: Path | None = typer.Option(DEFAULT_SEED, "--seed", help=_("JSON or YAML file of starting groups, custom fields and contacts.")),
+    # The default is described rather than shown: its path is inside this installation.
+    seed: Path | None = typer.Option(None, "--seed", show_default=False, help=_("JSON or YAML file of starting groups, custom fields and contacts (default: the sample shop).")),
     empty: bool = typer.Option(False, "--empty", help=_("Start with no data instead of the sample shop.")),
 ) -> None:
     configure_logging("INFO")
     tokens = token or [DEFAULT_TOKEN]
-    config = SandboxConfig(tokens=tokens, data_dir=data_dir, seed=None if empty else seed)
+    config = SandboxConfig(tokens=tokens, data_dir=data_dir, seed=None if empty else (seed or DEFAULT_SEED))
     base_url = f"http://{host}:{port}"
     typer.echo(_("Cyberimpact sandbox at {url}. API token: {token}", url=base_url, token=tokens[0]))
     typer.echo(_("Opt-in emails it would have sent: {url}/outbox", url=base_url))

@@ -78,7 +78,11 @@ def worker(
 ) -> None:
     current = settings(workers=workers)
     configure_logging(current.log_level)
-    runtime = Runtime(current)
+    try:
+        runtime = Runtime(current)
+    except ConfigurationError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from error
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_args: stop.set())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from arrimage.cli.common import runtime
+from arrimage.cli.common import ask, runtime
 from arrimage.engine.errors import ConflictError
 from arrimage.i18n import _
 from arrimage.web.auth import email_problem, hash_password, password_problem
@@ -64,8 +64,12 @@ def _check_email(email: str) -> None:
 
 
 def _ask_password() -> str:
-    password: str = typer.prompt(_("Password"), hide_input=True,
-                                 confirmation_prompt=_("Repeat the password"))
+    """Ask for a password twice, without echo, until both entries are the same."""
+    while True:
+        password = ask(_("Password"), hide_input=True)
+        if ask(_("Repeat the password"), hide_input=True) == password:
+            break
+        typer.echo(_("The two passwords differ: type them again."), err=True)
     problem = password_problem(password)
     if problem is not None:
         typer.echo(problem.render(), err=True)

@@ -7,6 +7,7 @@
     ├── NotFoundError            an automation, run, event or connection id does not exist
     ├── ConflictError            the request contradicts the stored state (e.g. a used connection)
     ├── WebhookRejectedError     a webhook delivery is refused (carries the HTTP status)
+    ├── SecretDecryptionError    the secret key cannot decrypt a stored secret (storage.secrets)
     └── StepError                a step failed; the run records it
         ├── TransientStepError   may succeed later: retried with back-off
         │   ├── StepTimeoutError
@@ -28,7 +29,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from arrimage.i18n import LazyText, _l
+from arrimage.i18n import LazyText, _l, current_locale, normalize_locale
 
 
 class ArrimageError(Exception):
@@ -192,6 +193,49 @@ class RateLimitedError(TransientStepError):
 
 class ServerError(TransientStepError):
     code = "server_error"
+
+
+# The promise of another try that ends transient errors' messages in each catalogue:
+# "Arrimage will try again", "… later" or "… in 30 s", as a sentence or as a final clause.
+_RETRY_SENTENCES = {
+    "en": re.compile(r"(?<=[.!?])\s+Arrimage will try again(?: later| in \S+\s?s)?\."),
+    "fr": re.compile(r"(?<=[.!?])\s+Arrimage réessaiera(?: plus tard| dans \S+\s?s)?\."),
+}
+_RETRY_CLAUSES = {
+    "en": re.compile(r"\s*[,:]\s*Arrimage will try again(?: later| in \S+\s?s)?(?=\.)"),
+    "fr": re.compile(r"\s*[,:]\s*Arrimage réessaiera(?: plus tard| dans \S+\s?s)?(?=\.)"),
+}
+
+
+class _FinalAttemptText(LazyText):
+    """A transient error's message once no try is left (see :func:`after_last_attempt`)."""
+
+    def __init__(self, original: LazyText, attempts: int) -> None:
+        super().__init__(original.message, **original.params)
+        self.original = original
+        self.attempts = attempts
+
+    def render(self, locale: str | None = None) -> str:
+        locale = normalize_locale(locale or current_locale())
+        language = locale.split("_")[0]
+        text = self.original.render(locale)
+        text = _RETRY_SENTENCES[language].sub("", text)
+        text = _RETRY_CLAUSES[language].sub("", text).rstrip()
+        if not text.endswith((".", "!", "?")):
+            text += "."
+        ending = _l("Attempts made: {count}. Replay the run once the cause is fixed.",
+                    count=self.attempts)
+        return f"{text} {ending.render(locale)}"
+
+
+def after_last_attempt(message: LazyText, attempts: int) -> LazyText:
+    """Return a transient error's ``message`` for the record of its last try.
+
+    Messages of transient errors end with a promise to try again, which is false once the
+    tries are used up. The returned text drops that promise and states how many tries were made
+    and what to do instead. A promise worded otherwise than the catalogues' is left in place.
+    """
+    return _FinalAttemptText(message, attempts)
 
 
 class PermanentStepError(StepError):

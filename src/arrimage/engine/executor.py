@@ -33,6 +33,7 @@ from arrimage.engine.errors import (
     PermanentStepError,
     StepError,
     TransientStepError,
+    after_last_attempt,
 )
 from arrimage.engine.records import RunOutcome, RunStatus, StepRecord, StepStatus
 from arrimage.engine.retry import retry_delay
@@ -344,6 +345,7 @@ class _Walk:
         record.error = error.to_record()
         if isinstance(error, TransientStepError):
             record.error["attempts_exhausted"] = True
+            record.error["message"] = after_last_attempt(error.message, record.attempts).as_dict()
         self._save(record)
         self.log.warning("step %s failed: %s", record.step_id, error.code, extra={"step_id": record.step_id})
         raise _Stop(RunOutcome(RunStatus.FAILED, {"step_id": record.step_id, **record.error}))

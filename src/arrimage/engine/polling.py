@@ -128,12 +128,17 @@ def poll_error_text(error: Exception) -> str:
     if isinstance(error, ArrimageError):
         message = error.message.as_dict()
     else:
-        message = {locale: str(error) or type(error).__name__ for locale in SUPPORTED_LOCALES}
+        # A connector bug: the exception's class is then the reader's best clue.
+        text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        message = {locale: text for locale in SUPPORTED_LOCALES}
     return json.dumps({"type": type(error).__name__, "message": message}, ensure_ascii=False)
 
 
 def describe_poll_error(stored: str | None, locale: str | None = None) -> str | None:
-    """Return a stored poll error in ``locale``; text stored by older versions is returned as is."""
+    """Return a stored poll error's message in ``locale``, without its class name.
+
+    Text stored by older versions, which was not JSON, is returned as is.
+    """
     if not stored:
         return None
     try:
@@ -142,6 +147,6 @@ def describe_poll_error(stored: str | None, locale: str | None = None) -> str | 
         wanted = (locale or current_locale()).split("_")[0]
         text = next((value for key, value in messages.items() if key.split("_")[0] == wanted),
                     messages["en"])
-        return f"{error['type']}: {text}"
+        return str(text)
     except (ValueError, KeyError, TypeError, AttributeError):
         return stored

@@ -253,7 +253,7 @@ class _PreviewWalk:
         operation = self.apps[step.app].operation(kind, step.action)
         assert operation is not None
 
-        rendered, mapping_errors = self._render_input(step, operation)
+        rendered, mapping_errors, filter_warnings = self._render_input(step, operation)
         settings = step.format_settings()
         converted = convert_fields(operation.fields, rendered, settings)
         for declared in operation.fields:
@@ -268,7 +268,7 @@ class _PreviewWalk:
                 evaluated=declared.key in rendered,
                 normalizer=declared.normalizer,
                 off=declared.key in settings.off,
-                warnings=list(conversion.warnings),
+                warnings=filter_warnings.get(declared.key, []) + list(conversion.warnings),
                 errors=mapping_errors.get(declared.key, []) + list(conversion.errors),
             ))
 
@@ -282,23 +282,27 @@ class _PreviewWalk:
 
     def _render_input(
         self, step: ActionStep | SearchStep, operation: Operation
-    ) -> tuple[dict[str, Any], dict[str, list[Message]]]:
+    ) -> tuple[dict[str, Any], dict[str, list[Message]], dict[str, list[Message]]]:
         """Render each mapped field as the executor does, or take its default.
 
-        Return the rendered values and, by field key, the errors of the mapping itself: a
-        failed template (the field is then absent from the values) or a required field that
-        is empty.
+        Return the rendered values and, by field key, the errors of the mapping itself (a
+        failed template, the field then being absent from the values, or a required field that
+        is empty) and the messages of the format filters that could not convert a value.
         """
         rendered: dict[str, Any] = {}
         errors: dict[str, list[Message]] = {}
+        filter_warnings: dict[str, list[Message]] = {}
         for declared in operation.fields:
             if declared.key in step.input:
                 location = field_location(step.id, declared.key)
+                messages: list[Message] = []
                 try:
                     rendered[declared.key] = self.renderer.render(
-                        step.input[declared.key], self.data, location)
+                        step.input[declared.key], self.data, location, filter_messages=messages)
                 except TemplateError as exc:
                     errors[declared.key] = [Message(exc.code, exc.message)]
+                if messages:
+                    filter_warnings[declared.key] = messages
             elif declared.default is not None:
                 rendered[declared.key] = declared.default
 
@@ -308,7 +312,7 @@ class _PreviewWalk:
             if is_blank(rendered.get(declared.key)):
                 error = empty_field_error(step.id, declared.key)
                 errors[declared.key] = [Message(error.code, error.message)]
-        return rendered, errors
+        return rendered, errors, filter_warnings
 
     def preview_filter(self, step: FilterStep, location: str) -> None:
         preview = StepPreview(step.id, "filter", location, match=step.match)

@@ -2,7 +2,9 @@
 
 A value that is exactly one expression (``"{{ trigger.groups }}"``) keeps its type: a list stays
 a list. Any other string is rendered as text. A reference to a missing key fails with the full
-path of what was there (``trigger.answers``) and the key that was not (``emial``).
+path of what was there (``trigger.answers``) and the key that was not (``emial``). A format
+filter (``| country``…) that cannot convert a value gives None in a single expression and the
+value unchanged inside a longer text (see :mod:`arrimage.normalize.filters`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from arrimage.engine.errors import LocationText, TemplateError
 from arrimage.i18n import _l
+from arrimage.normalize.filters import JINJA_FILTERS, collecting_messages, rendering_text
+from arrimage.normalize.result import Message
 
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>.*?)\}\}\s*$", re.DOTALL)
 
@@ -120,14 +124,20 @@ class TemplateRenderer:
                 problems.append((text, f"{exc.message} (line {exc.lineno})"))
         return problems
 
-    def render(self, value: Any, data: dict[str, Any], location: str) -> Any:
+    def render(self, value: Any, data: dict[str, Any], location: str, *,
+               filter_messages: list[Message] | None = None) -> Any:
         """Evaluate every template inside ``value`` (strings, lists, dicts) against ``data``.
 
         Raises :class:`TemplateError` naming ``location``, the template and the missing key.
+        When ``filter_messages`` is a list, the warnings and errors of the format filters that
+        could not convert a value are appended to it (a filter never fails the template).
         """
         token = _paths.set({id(item): name for name, item in data.items()})
         try:
-            return self._render_value(value, data, location)
+            if filter_messages is None:
+                return self._render_value(value, data, location)
+            with collecting_messages(filter_messages):
+                return self._render_value(value, data, location)
         finally:
             _paths.reset(token)
 
@@ -150,7 +160,8 @@ class TemplateRenderer:
                 if isinstance(result, Undefined):
                     result._fail_with_undefined_error()
                 return result
-            return compiled.render(**data)
+            with rendering_text():
+                return compiled.render(**data)
         except MissingKeyError as exc:
             raise TemplateError(
                 _l(
@@ -202,9 +213,5 @@ def _strings(value: Any) -> list[str]:
 
 
 def default_filters() -> dict[str, Callable[..., Any]]:
-    """Return the filters every renderer gets: Cyberimpact's formats when available."""
-    try:
-        from arrimage.normalize.filters import JINJA_FILTERS
-    except ImportError:  # the normalize package is optional for the engine's own tests
-        return {}
+    """Return the filters every renderer gets: Cyberimpact's formats."""
     return dict(JINJA_FILTERS)

@@ -66,7 +66,8 @@ def _check_order(date_order: str) -> DateOrder:
     for order in _DATE_ORDERS:
         if order == requested:
             return order
-    raise InvalidOptionError(f"date_order must be 'DMY', 'MDY' or 'YMD', not {date_order!r}")
+    raise InvalidOptionError(_l("date_order must be 'DMY', 'MDY' or 'YMD', not {value}.",
+                                value=repr(date_order)))
 
 
 def _checked_date(text: str, fields: DateFields, order: DateOrder, today: dt.date) -> Normalized:

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import Concatenate, ParamSpec
 
-from arrimage.i18n import _l
+from arrimage.i18n import LazyText, _l
 from arrimage.normalize.cleaning import as_text, is_empty, shown
 from arrimage.normalize.result import EMPTY, Message, Normalized, left_out
 
@@ -18,7 +18,17 @@ P = ParamSpec("P")
 
 
 class InvalidOptionError(ValueError):
-    """An option given to a normalizer is invalid: a configuration mistake, not bad data."""
+    """An option given to a normalizer is invalid: a configuration mistake, not bad data.
+
+    ``str()`` renders the message in the current locale.
+    """
+
+    def __init__(self, message: LazyText) -> None:
+        super().__init__(message.render("en"))
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message.render()
 
 
 def normalizer(

@@ -92,10 +92,9 @@ def _resolve_default(default_language: str | None) -> str | None:
         return None
     language = _language_code(clean_line(default_language))
     if language not in _CYBERIMPACT_LANGUAGES:
-        raise InvalidOptionError(
-            f"default_language must name French or English (fr_ca or en_ca), "
-            f"not {default_language!r}"
-        )
+        raise InvalidOptionError(_l(
+            "default_language must name French or English (fr_ca or en_ca), not {value}.",
+            value=repr(default_language)))
     return _CYBERIMPACT_LANGUAGES[language]
 
 

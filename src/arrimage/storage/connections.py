@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, text
 
 from arrimage.connectors.context import ConnectionData
 from arrimage.connectors.declaration import App, FieldType
@@ -16,6 +16,10 @@ from arrimage.storage.database import Database
 from arrimage.storage.models import Automation, AutomationVersion, Connection
 from arrimage.storage.secrets import SecretBox
 
+# Key of the PostgreSQL advisory lock that serializes connection name changes (any constant
+# that no other lock of Arrimage uses).
+_NAME_LOCK_KEY = 7461721
+
 
 class ConnectionRepository:
     """Create, read and delete connections; secrets are only ever returned decrypted to code."""
@@ -25,7 +29,10 @@ class ConnectionRepository:
         self.box = box
 
     def create(self, app: App, name: str, values: dict[str, Any]) -> dict[str, Any]:
-        """Store a connection; password fields go to the encrypted part. Returns its summary."""
+        """Store a connection; password fields go to the encrypted part. Returns its summary.
+
+        Raises :class:`ConflictError` when another connection to ``app`` has the same name.
+        """
         config, secrets = _split_values(app, values)
         now = datetime.now(timezone.utc)
         connection = Connection(
@@ -33,16 +40,32 @@ class ConnectionRepository:
             secrets=self.box.encrypt_json(secrets), created_at=now, updated_at=now,
         )
         with self.db.session() as session:
+            self._lock_names(session)
+            _reject_taken_name(session, app, connection.name)
             session.add(connection)
         return summarize(connection)
 
+    def check_name_free(self, app: App, name: str, connection_id: str | None = None) -> None:
+        """Raise :class:`ConflictError` if a connection to ``app`` other than ``connection_id`` has ``name``.
+
+        Entry points call it before checking credentials with the app, so a taken name is
+        reported without a request to the app. :meth:`create` and :meth:`update` check again.
+        """
+        with self.db.read_session() as session:
+            _reject_taken_name(session, app, name.strip() or app.key, connection_id)
+
     def update(self, connection_id: str, app: App, *, name: str | None = None,
                values: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Rename a connection or replace some of its values (others are kept)."""
+        """Rename a connection or replace some of its values (others are kept).
+
+        Raises :class:`ConflictError` when the new name is taken by another connection to ``app``.
+        """
         with self.db.session() as session:
             connection = _get(session, connection_id)
-            if name is not None:
-                connection.name = name.strip() or connection.name
+            if name is not None and (name.strip() or connection.name) != connection.name:
+                self._lock_names(session)
+                _reject_taken_name(session, app, name.strip(), connection_id)
+                connection.name = name.strip()
             if values:
                 config, secrets = _split_values(app, values)
                 connection.config = {**connection.config, **config}
@@ -88,6 +111,12 @@ class ConnectionRepository:
                 config=dict(connection.config), secrets=self.box.decrypt_json(connection.secrets),
             )
 
+    def _lock_names(self, session: Any) -> None:
+        # On SQLite, BEGIN IMMEDIATE already serializes writers. On PostgreSQL, two transactions
+        # could both find a name free and both insert it, so they take this lock in turn.
+        if not self.db.is_sqlite:
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _NAME_LOCK_KEY})
+
     def delete(self, connection_id: str) -> None:
         """Delete a connection unless an automation uses it (the error lists which)."""
         with self.db.session() as session:
@@ -125,6 +154,23 @@ def _split_values(app: App, values: dict[str, Any]) -> tuple[dict[str, Any], dic
                 app=app.key, field=repr(key), known=", ".join(known) or "-"))
         (secrets if field.type is FieldType.PASSWORD else config)[key] = value
     return config, secrets
+
+
+def _reject_taken_name(session: Any, app: App, name: str, connection_id: str | None = None) -> None:
+    """Raise :class:`ConflictError` naming the connection to ``app`` that already has ``name``.
+
+    Steps find a connection by app and name, so two connections to one app must not share a
+    name. Connections to different apps may.
+    """
+    query = select(Connection.id).where(Connection.app == app.key, Connection.name == name)
+    if connection_id is not None:
+        query = query.where(Connection.id != connection_id)
+    existing_id = session.scalar(query.limit(1))
+    if existing_id is not None:
+        raise ConflictError(_l(
+            "The {app} connection {id} already has the name {name}. Steps find a connection by "
+            "its name, so choose another name.", app=app.name, id=existing_id, name=repr(name)),
+            connection_id=existing_id)
 
 
 def _get(session: Any, connection_id: str) -> Connection:

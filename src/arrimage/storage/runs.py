@@ -15,7 +15,14 @@ from typing import Any
 from sqlalchemy import Text, and_, bindparam, cast, delete, func, or_, select, update
 
 from arrimage.engine.errors import ConflictError, NotFoundError
-from arrimage.engine.records import FINISHED_RUN_STATUSES, RunOutcome, RunStatus, StepRecord, StepStatus
+from arrimage.engine.records import (
+    FINISHED_RUN_STATUSES,
+    STATUS_LABELS,
+    RunOutcome,
+    RunStatus,
+    StepRecord,
+    StepStatus,
+)
 from arrimage.i18n import _l
 from arrimage.storage.database import Database
 from arrimage.storage.events import _iso
@@ -166,7 +173,8 @@ class RunRepository:
                 raise NotFoundError(_l("No run has the id {id}.", id=run_id))
             if status != RunStatus.FAILED.value:
                 raise ConflictError(_l(
-                    "The run {id} is {status}: only a failed run can be replayed.", id=run_id, status=status))
+                    "The run {id} has the status {status}: only a failed run can be replayed.",
+                    id=run_id, status=STATUS_LABELS.get(status, status)))
             session.execute(
                 update(steps).where(steps.c.run_id == run_id, steps.c.status == StepStatus.FAILED.value)
                 .values(status=StepStatus.PENDING.value, attempts=0)

@@ -9,10 +9,21 @@ import json
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import exists, select
+
+from arrimage.engine.errors import ArrimageError
+from arrimage.i18n import _l
+from arrimage.storage.database import Database
+from arrimage.storage.models import Automation, Connection
 
 
-class SecretDecryptionError(Exception):
-    """A stored secret cannot be decrypted: the secret key is not the one that encrypted it."""
+class SecretDecryptionError(ArrimageError):
+    """A stored secret cannot be decrypted: the secret key is not the one that encrypted it.
+
+    Trying again does not help, so a step that meets it fails at once with this message.
+    """
+
+    code = "secret_key_mismatch"
 
 
 class SecretBox:
@@ -30,10 +41,10 @@ class SecretBox:
         try:
             return self._fernet.decrypt(token).decode("utf-8")
         except InvalidToken as exc:
-            raise SecretDecryptionError(
+            raise SecretDecryptionError(_l(
                 "A stored secret cannot be decrypted: the secret key differs from the one used "
-                "to save it. Restore the backed-up key (ARRIMAGE_SECRET_KEY or data/secret.key)."
-            ) from exc
+                "to save it. Restore the backed-up key: set ARRIMAGE_SECRET_KEY, or put the file "
+                "secret.key back in the data folder.")) from exc
 
     def encrypt_json(self, value: dict[str, Any]) -> bytes:
         """Return a JSON object encrypted."""
@@ -43,5 +54,14 @@ class SecretBox:
         """Return the JSON object that :meth:`encrypt_json` encrypted."""
         value = json.loads(self.decrypt_text(token))
         if not isinstance(value, dict):
-            raise SecretDecryptionError("A stored secret is not a JSON object.")
+            raise SecretDecryptionError(_l("A stored secret is not a JSON object."))
         return value
+
+
+def holds_encrypted_secrets(db: Database) -> bool:
+    """Return whether the database contains a value encrypted with the secret key.
+
+    Connections keep their secrets encrypted, and every automation its webhook secret.
+    """
+    with db.read() as connection:
+        return bool(connection.scalar(select(exists(select(Connection.id)) | exists(select(Automation.id)))))

@@ -18,6 +18,7 @@ from arrimage.engine.errors import (
     WebhookRejectedError,
 )
 from arrimage.i18n import negotiate_locale
+from arrimage.storage.secrets import SecretDecryptionError
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,8 @@ def status_for(error: ArrimageError) -> int:
         return 422
     if isinstance(error, TransientStepError):
         return 502  # the app failed or timed out; the request can be sent again
+    if isinstance(error, SecretDecryptionError):
+        return 500  # the server's secret key is wrong, so a sender should try again later
     return 400
 
 

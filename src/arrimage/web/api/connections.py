@@ -12,6 +12,7 @@ from arrimage.engine.errors import NotFoundError
 from arrimage.engine.lookups import check_connection, check_stored_connection
 from arrimage.i18n import _l
 from arrimage.runtime import Runtime
+from arrimage.storage.listings import record_connection_check
 from arrimage.web.api.deps import get_runtime
 
 router = APIRouter(prefix="/connections", tags=["connections"])
@@ -41,8 +42,13 @@ async def create_connection(body: NewConnection, runtime: Runtime = Depends(get_
     if app is None:
         raise NotFoundError(_l("Unknown app {app}. Known: {known}.", app=repr(body.app), known=", ".join(runtime.apps)))
     def check_then_create() -> dict[str, Any]:
+        # A taken name is a 409 before any request to the app.
+        runtime.connections.check_name_free(app, body.name)
         account = check_connection(runtime, app.key, body.values) if body.check else None
         created = runtime.connections.create(app, body.name, body.values)
+        if account is not None:
+            record_connection_check(runtime.db, created["id"], account)
+            created = runtime.connections.get(created["id"])
         return {**created, "account": account}
 
     return await anyio.to_thread.run_sync(check_then_create)
@@ -50,7 +56,12 @@ async def create_connection(body: NewConnection, runtime: Runtime = Depends(get_
 
 @router.post("/{connection_id}/check", summary="Check a connection's credentials with its app")
 async def check(connection_id: str, runtime: Runtime = Depends(get_runtime)) -> dict[str, Any]:
-    return await anyio.to_thread.run_sync(lambda: check_stored_connection(runtime, connection_id))
+    def check_and_record() -> dict[str, Any]:
+        result = check_stored_connection(runtime, connection_id)
+        record_connection_check(runtime.db, result["id"], result["account"])
+        return result
+
+    return await anyio.to_thread.run_sync(check_and_record)
 
 
 @router.get("/{connection_id}", summary="Get a connection (without secrets)")

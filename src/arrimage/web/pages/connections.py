@@ -71,9 +71,10 @@ def create_connection(checked: tuple[Page, dict[str, str]] = Depends(signed_in_f
     for field in app.connection_fields:
         if field.required and not values.get(field.key):
             errors[field.key] = _l("Fill in this field.")
-    existing = {summary["name"] for summary in page.runtime.connections.list(app.key)}
-    if name in existing:
-        errors["name"] = _l("Another {app} connection has this name: choose another.", app=app.name)
+    try:
+        page.runtime.connections.check_name_free(app, name)
+    except ConflictError as error:
+        errors["name"] = error.message
     if errors:
         return _render_form(page, app, name, values, errors, status_code=422)
 
@@ -81,7 +82,10 @@ def create_connection(checked: tuple[Page, dict[str, str]] = Depends(signed_in_f
         account = check_connection(page.runtime, app.key, values)
     except ArrimageError as error:
         return _render_form(page, app, name, values, {}, status_code=422, check_error=error.message)
-    created = page.runtime.connections.create(app, name, values)
+    try:
+        created = page.runtime.connections.create(app, name, values)
+    except ConflictError as error:  # the name was taken while the app checked the credentials
+        return _render_form(page, app, name, values, {"name": error.message}, status_code=422)
     if account is not None:
         record_connection_check(page.runtime.db, created["id"], account)
     logger.info("connection created", extra={"connection_id": created["id"]})
@@ -98,16 +102,21 @@ def rename(connection_id: str, checked: tuple[Page, dict[str, str]] = Depends(si
         return _not_found(page, error)
     if not name:
         return _render_list(page, error=_l("A connection needs a name."), status_code=422)
-    if name != current["name"] and name in {c["name"] for c in page.runtime.connections.list(current["app"])}:
-        return _render_list(page, error=_l("Another {app} connection has this name: choose another.",
-                                           app=_app_label(page, current["app"])), status_code=422)
+    app = page.runtime.apps[current["app"]]
+    try:
+        page.runtime.connections.check_name_free(app, name, connection_id)
+    except ConflictError as error:
+        return _render_list(page, error=error.message, status_code=422, focus=connection_id)
     # Steps that name the connection would no longer find it; steps that give its id still do.
     users = _automations_using(page, current, by_name_only=True)
     if users and name != current["name"]:
         return _render_list(page, status_code=409, error=_l(
             "The connection {name} is used by: {automations}. Change these automations first.",
             name=current["name"], automations=", ".join(users)))
-    page.runtime.connections.update(connection_id, page.runtime.apps[current["app"]], name=name)
+    try:
+        page.runtime.connections.update(connection_id, app, name=name)
+    except ConflictError as error:  # another request took the name in between
+        return _render_list(page, error=error.message, status_code=422, focus=connection_id)
     return page.redirect(f"/connections?done=connection_renamed#connection-{connection_id}")
 
 
@@ -171,6 +180,20 @@ def _app_label(page: Page, key: str) -> Any:
     return app.name if app else key
 
 
+def _check_state(page: Page, summary: dict[str, Any]) -> str:
+    """Return the state of a connection's check that the screen shows: checked, no_check or not_checked.
+
+    A check that returned no account name verified nothing that can be shown (a Google Forms
+    connection with only a signing secret), so it reads as an app without a check.
+    """
+    app = page.runtime.apps.get(summary["app"])
+    if summary["account_name"] and summary["checked_at"]:
+        return "checked"
+    if app is None or app.check_connection is None or summary["checked_at"]:
+        return "no_check"
+    return "not_checked"
+
+
 def _not_found(page: Page, error: ArrimageError) -> HTMLResponse:
     return page.render("error.html", status_code=404, title=_l("Connection not found"),
                        message=error.message, back="/connections")
@@ -181,6 +204,7 @@ def _render_list(page: Page, *, error: LazyText | None = None, success: LazyText
     connections = page.runtime.connections.list()
     by_app: dict[str, list[dict[str, Any]]] = {}
     for summary in connections:
+        summary["check"] = _check_state(page, summary)
         by_app.setdefault(summary["app"], []).append(summary)
     return page.render("connections/list.html", status_code=status_code, section="connections",
                        apps=connectable_apps(page), by_app=by_app, error=error, success=success,
