@@ -54,7 +54,7 @@ _hasher = PasswordHasher()
 
 @functools.cache
 def _dummy_hash() -> str:
-    """Return a hash verified when the address is unknown, so both answers take as long.
+    """Return a hash verified when the address is unknown, so both responses take as long.
 
     Made on first use: hashing costs 64 MiB and about 0.3 s, which every command that imports
     this module (``worker``, ``import``, ``sandbox``…) would otherwise pay at start.

@@ -39,12 +39,12 @@ _INDEX = re.compile(r"^(?P<key>[a-z_]+)\[(?P<index>\d+)\]$")
 
 
 def input_name(location: str, *parts: str | int) -> str:
-    """Return the name of the input that holds ``parts`` of the step at ``location``."""
+    """Return the name of the input that contains ``parts`` of the step at ``location``."""
     return SEPARATOR.join([location, *(str(part) for part in parts)])
 
 
 def offers_fixed(field: Field) -> bool:
-    """Whether a field offers a fixed value chosen from a list besides a mapped template."""
+    """Return whether a field offers a fixed value chosen from a list besides a mapped template."""
     if field.type is FieldType.BOOLEAN:
         return True
     return field.type in (FieldType.CHOICE, FieldType.MULTICHOICE) and bool(field.choices or field.choices_from)

@@ -2,7 +2,7 @@
 
 Every change is a form post that the server applies to the stored document and saves as a
 draft version (the automation stays off until it is complete and turned on), so the editor
-works without JavaScript. ``app.js`` adds the live preview (``POST …/preview``, answered with
+works without JavaScript. ``app.js`` adds the live preview (``POST …/preview``, which returns
 JSON), inserting sample values into mapped fields, and switching between fixed and mapped.
 """
 
@@ -256,7 +256,7 @@ def save_automation(automation_id: str, checked: tuple[Page, dict[str, str]] = D
 
 @router.post("/automations/{automation_id}/preview", response_model=None)
 def live_preview(automation_id: str, checked: tuple[Page, dict[str, str]] = Depends(signed_in_form)) -> JSONResponse:
-    """Answer the editor's live preview: each field's value as it would be sent, as JSON."""
+    """Return the editor's live preview as JSON: each field's value as it would be sent."""
     page, form = checked
     summary = _stored(page, automation_id)
     if summary is None:
@@ -294,9 +294,11 @@ def change_sample(automation_id: str, checked: tuple[Page, dict[str, str]] = Dep
     document = summary["document"]
     source = form.get("source", "")
     back = f"/automations/{automation_id}/edit"
+
     if source == "app":
         forget_sample(page.runtime, automation_id)
         return page.redirect(f"{back}?done=sample#sample-data")
+
     if source == "pasted":
         pasted = form.get("sample_json", "")
         try:
@@ -313,6 +315,7 @@ def change_sample(automation_id: str, checked: tuple[Page, dict[str, str]] = Dep
                 "Paste one event as a JSON object, not a list or a single value."))
         save_sample(page.runtime, automation_id, Sample(payload, "pasted"))
         return page.redirect(f"{back}?done=sample#sample-data")
+
     if source == "loaded":
         try:
             payload = json.loads(form.get("item", ""))
@@ -321,6 +324,7 @@ def change_sample(automation_id: str, checked: tuple[Page, dict[str, str]] = Dep
         if isinstance(payload, dict):
             save_sample(page.runtime, automation_id, Sample(payload, "loaded"))
             return page.redirect(f"{back}?done=sample#sample-data")
+
     if source == "refresh":
         trigger = document["trigger"]
         try:

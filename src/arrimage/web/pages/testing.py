@@ -1,8 +1,8 @@
 """Testing an automation on its sample data: a dry run by default, a real test after confirmation.
 
 A dry run (:mod:`arrimage.engine.dry_run`) sends the sample through every step against a
-private copy of the Cyberimpact account and shows what happened there; nothing reaches a real
-person. A real test stores the sample as an event of the automation, even while it is off, and
+private copy of the Cyberimpact account and shows what happened there, so nothing reaches a
+real person. A real test stores the sample as an event of the automation, even while it is off, and
 queues its run like any other: it appears in the runs history. It asks first for a
 confirmation that names the addresses it will write to.
 """
@@ -43,7 +43,7 @@ def _not_found(page: Page) -> HTMLResponse:
 
 
 def _incomplete(page: Page, automation_id: str, error: DocumentError) -> HTMLResponse:
-    logger.info("test refused: %d problems in the document", len(error.issues), extra={"automation_id": automation_id})
+    logger.info("test rejected: %d problems in the document", len(error.issues), extra={"automation_id": automation_id})
     return page.render("error.html", status_code=422, title=_l("The automation cannot be tested yet"),
                        message=error.message, back=f"/automations/{automation_id}/edit")
 
