@@ -88,7 +88,7 @@ def warning_codes(step: DryRunStep) -> list[str]:
 
 
 def forms_to_optin(connection: str) -> dict[str, Any]:
-    """Google Forms → filter on the newsletter answer → opt-in request to the Infolettre group."""
+    """Google Forms → filter on the newsletter question → opt-in request to the Infolettre group."""
     return automation(
         {"id": "accepts", "type": "filter", "conditions": [{
             "value": "{{ trigger.answers[\"J'accepte de recevoir l'infolettre\"] | default([]) }}",
@@ -128,7 +128,7 @@ def test_optin_reaches_private_outbox_only(runtime: Runtime, admin: httpx.Client
     assert email["groups"] == ["Infolettre"]
     assert email["locale"] == "fr_CA"
     assert email["connection"] == "Compte principal"
-    # Cyberimpact adds the contact only when the person confirms, which nobody does here.
+    # Cyberimpact adds the contact only when the person confirms, which does not happen in this test.
     assert result.contacts == []
 
     data = json.loads(json.dumps(result.to_dict("en")))

@@ -4,10 +4,10 @@ Debian's Chromium driven by Playwright, in French then in English, against a rea
 ``arrimage serve`` app with its worker threads, the Cyberimpact sandbox and the Google Forms
 emulator, all on 127.0.0.1:
 
-1. "Google Forms response → send opt-in request": sign in, connect the sandbox, pick the
-   trigger and the action in the catalogue, map the email from the sample data panel, fix the
-   language and the group, see the normalized preview, dry run, turn on, post a form response
-   to the webhook, see the run succeed and the opt-in email in the sandbox's outbox.
+1. "Google Forms response → send opt-in request": sign in, connect the sandbox, and pick the
+   trigger and the action in the catalogue. Map the email from the sample data panel, fix the
+   language and the group, and see the normalized preview. Dry run, turn on, post a form
+   response to the webhook, then see the run succeed and the opt-in email in the outbox.
 2. "Find contact → paths": a search, then a path whose branch adds a contact that exists to a
    group and whose "otherwise" sends an opt-in request; two webhook events take one branch each.
 

@@ -11,7 +11,7 @@ return their operation's declared sample output without calling anything (see
 
 The copy contains no contacts. A contact search therefore finds nothing, and actions treat every
 address as new, unless an earlier step of the same dry run added the contact. Each such step
-carries a warning that says so.
+carries a warning that explains this.
 
 :func:`recipients` lists the addresses that a real test would write to, for the confirmation
 that names them. It uses the preview and calls no app.

@@ -2,7 +2,7 @@
 
 Cyberimpact is the only app with a dry-run target. Its steps call a private sandbox that contains
 a copy of the account's groups and custom fields but no contacts, so its steps that look a
-contact up say so in a warning. Every operation of the other apps (HTTP requests and webhooks
+contact up carry a warning about it. Every operation of the other apps (HTTP requests and webhooks
 included) is replaced by a stand-in whose ``perform`` calls nothing and returns the operation's
 declared sample output, with a warning on the step. Triggers lose their ``enrich``, so a dry
 run reads the trigger data as given.

@@ -92,7 +92,7 @@ def data_paths(data: Any, root: str) -> list[DataPath]:
 
 
 def _quoted(key: str) -> str:
-    """Return ``key`` as a template string: in single quotes unless it holds one itself."""
+    """Return ``key`` as a template string: in single quotes unless it contains one."""
     if "'" not in key and "\\" not in key:
         return f"'{key}'"
     return json.dumps(key, ensure_ascii=False)

@@ -1,6 +1,6 @@
-"""What the editor template shows: each step as a card, each field with its value and preview.
+"""Editor view models: each step as a card, each field with its value and preview.
 
-:func:`build_cards` turns a document (a plain dict, possibly a draft) into :class:`StepCard`
+:func:`build_views` turns a document (a plain dict, possibly a draft) into :class:`StepCard`
 trees. It reads the account's choices (groups…) through the step's connection once per
 request, and attaches the preview of the value that would be sent and the problems found,
 both keyed by ``(location, field key)``.

@@ -3,7 +3,7 @@
 A dry run (:mod:`arrimage.engine.dry_run`) sends the sample through every step against a
 private copy of the Cyberimpact account and shows what happened there, so nothing reaches a
 real person. A real test stores the sample as an event of the automation, even while it is off, and
-queues its run like any other: it appears in the runs history. It asks first for a
+queues its run like any other: it appears in the runs history. It first requires a
 confirmation that names the addresses it will write to.
 """
 
