@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import json
 import os
 import platform
@@ -44,15 +45,37 @@ TOKEN = "benchmark-token"
 HEADERS = ["Courriel", "Prénom", "Nom", "Langue", "Code postal", "Pays", "Date de naissance", "Note"]
 
 
+MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+          "octobre", "novembre", "décembre"]
+LANGUAGES = ["français", "Français", "anglais", "English", "fr", ""]
+COUNTRIES = ["Canada", "CA", "canada", "Québec, Canada", "États-Unis", ""]
+POSTAL_LETTERS = "ABCEGHJKLMNPRSTVXY"
+FIRST_BIRTHDATE = dt.date(1940, 1, 1)
+
+
 def write_rows(path: Path, count: int) -> None:
-    """Write ``count`` contacts, one row at a time."""
+    """Write ``count`` contacts, one row at a time.
+
+    Birthdates and postal codes are spread as in a real export: at 100 000 rows, about
+    24 000 distinct dates, and a postal code of its own on almost every row. Other columns
+    repeat a few spellings, so that no conversion is reused more often than real data allows.
+    """
     with path.open("w", encoding="utf-8", newline="") as output:
         writer = csv.writer(output, delimiter=";")
         writer.writerow(HEADERS)
         for index in range(count):
             note = "Rencontré au salon\nRappeler en mars" if index % 10 == 0 else ""
+            # A multiplicative hash spreads consecutive rows over the whole range.
+            spread = index * 2_654_435_761 % 2**32
+            birthdate = FIRST_BIRTHDATE + dt.timedelta(days=spread % 24_000)
+            birthdate_text = f"{birthdate.day} {MONTHS[birthdate.month - 1]} {birthdate.year}"
+            letters = [POSTAL_LETTERS[spread // 18**power % 18] for power in range(3)]
+            digits = [spread // 10**power % 10 for power in range(3)]
+            postal_code = (f"{letters[0]}{digits[0]}{letters[1]} "
+                           f"{digits[1]}{letters[2]}{digits[2]}")
             writer.writerow([f"contact{index:07d}@exemple.ca", f"Prénom{index}", "Tremblay",
-                             "français", "h2x1y4", "Canada", "4 décembre 1990", note])
+                             LANGUAGES[index % 6], postal_code, COUNTRIES[index % 6],
+                             birthdate_text, note])
 
 
 def run_import(rows: int, folder: Path, chunk_size: int) -> dict[str, Any]:

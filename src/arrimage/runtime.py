@@ -39,6 +39,10 @@ logger = logging.getLogger(__name__)
 
 _SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
+# The maximum number of messages (waiting plus scheduled) that the recovery sweep reads to
+# learn which runs still have a message; each message is a small JSON document.
+MAX_QUEUE_SCAN = 50_000
+
 
 class Runtime:
     """Arrimage's services for one process. Create with :meth:`from_settings`."""
@@ -170,13 +174,37 @@ class Runtime:
         return schedule_polls(self)
 
     def recover_runs(self) -> int:
-        """Enqueue again the runs that a lost message or a dead worker left behind."""
-        run_ids = self.runs.due_for_recovery(self.settings.queued_grace_seconds)
+        """Enqueue again the runs that a lost message or a dead worker left behind.
+
+        A queued run whose message is still in the queue is only waiting its turn in a
+        backlog, so it is left alone. When the queue is longer than
+        ``MAX_QUEUE_SCAN`` messages, no queued run is enqueued again in this sweep: the
+        workers are busy, and a later sweep, once the backlog is shorter, finds the runs whose
+        message was lost.
+        """
+        in_queue = self.run_ids_in_queue()
+        run_ids = self.runs.due_for_recovery(self.settings.queued_grace_seconds, in_queue=in_queue)
         for run_id in run_ids:
             logger.warning("resuming a run that was not picked up or whose worker stopped",
                            extra={"run_id": run_id})
             self.enqueue_run(run_id)
         return len(run_ids)
+
+    def run_ids_in_queue(self) -> frozenset[str] | None:
+        """Return the ids of the runs that have a message in the queue or its schedule.
+
+        Returns None when the queue and the schedule hold more than ``MAX_QUEUE_SCAN``
+        messages, to bound the cost of one sweep.
+        """
+        storage = self.huey.storage
+        if storage.queue_size() + storage.schedule_size() > MAX_QUEUE_SCAN:
+            return None
+        run_ids: set[str] = set()
+        for data in [*storage.enqueued_items(), *storage.scheduled_items()]:
+            message = self.huey.serializer.deserialize(data)
+            if getattr(message, "name", None) and message.args:
+                run_ids.add(str(message.args[0]))
+        return frozenset(run_ids)
 
     def purge_old_runs(self) -> int:
         """Delete finished runs older than the retention period.

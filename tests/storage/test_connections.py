@@ -118,3 +118,33 @@ def test_missing_key_without_secrets_created(settings: Settings, runtime: Runtim
     restarted.close()
 
     assert key_file.exists()
+
+
+def test_resolve_sees_updated_secret(runtime: Runtime) -> None:
+    app = runtime.apps["cyberimpact"]
+    created = runtime.connections.create(app, "main", {"token": "first", "base_url": "http://127.0.0.1:1"})
+
+    assert runtime.connections.resolve("main", "cyberimpact").secrets == {"token": "first"}
+    runtime.connections.update(created["id"], app, values={"token": "second"})
+
+    assert runtime.connections.resolve("main", "cyberimpact").secrets == {"token": "second"}
+    assert runtime.connections.resolve(created["id"], "cyberimpact").secrets == {"token": "second"}
+
+
+def test_resolved_secrets_are_copies(runtime: Runtime) -> None:
+    app = runtime.apps["cyberimpact"]
+    runtime.connections.create(app, "main", {"token": "kept", "base_url": "http://127.0.0.1:1"})
+
+    runtime.connections.resolve("main", "cyberimpact").secrets["token"] = "changed by a caller"
+
+    assert runtime.connections.resolve("main", "cyberimpact").secrets == {"token": "kept"}
+
+
+def test_connection_repr_hides_secrets(runtime: Runtime) -> None:
+    app = runtime.apps["cyberimpact"]
+    runtime.connections.create(app, "main", {"token": "hidden-token", "base_url": "http://127.0.0.1:1"})
+
+    shown = repr(runtime.connections.resolve("main", "cyberimpact"))
+
+    assert "hidden-token" not in shown
+    assert "main" in shown

@@ -167,6 +167,32 @@ def test_recovery_finds_overdue_retry(runtime: Runtime) -> None:
     assert runtime.runs.due_for_recovery(60) == [waiting]
 
 
+def test_recovery_skips_run_still_in_queue(runtime: Runtime) -> None:
+    waiting_turn = new_run(runtime, "waiting its turn")
+    lost = new_run(runtime, "lost")
+    runtime.huey.flush()
+    runtime.enqueue_run(waiting_turn)
+    set_run(runtime, waiting_turn, next_attempt_at=ago(seconds=120))
+    set_run(runtime, lost, next_attempt_at=ago(seconds=120))
+
+    recovered = runtime.recover_runs()
+
+    assert recovered == 1
+    assert runtime.run_ids_in_queue() == {waiting_turn, lost}
+    assert runtime.huey.pending_count() == 2
+
+
+def test_recovery_with_unknown_queue_takes_leases_only(runtime: Runtime) -> None:
+    lost = new_run(runtime, "lost")
+    abandoned = new_run(runtime, "abandoned")
+    set_run(runtime, lost, next_attempt_at=ago(seconds=120))
+    runtime.runs.claim(abandoned, "dead-worker")
+    set_run(runtime, abandoned, lease_until=ago(seconds=5))
+
+    assert runtime.runs.due_for_recovery(60, in_queue=None) == [abandoned]
+    assert set(runtime.runs.due_for_recovery(60)) == {lost, abandoned}
+
+
 # -- retention -----------------------------------------------------------------------------
 
 def finish_run(runtime: Runtime, key: str, status: RunStatus, age_days: float) -> str:

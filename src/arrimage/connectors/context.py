@@ -17,7 +17,8 @@ class ConnectionData:
     app: str
     name: str
     config: dict[str, Any]
-    secrets: dict[str, Any]
+    # Kept out of the representation, which tracebacks, debuggers and log lines print.
+    secrets: dict[str, Any] = field(repr=False)
 
     def value(self, key: str) -> Any:
         """Return a secret or configuration value, secrets first; None if absent."""

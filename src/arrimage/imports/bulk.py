@@ -190,10 +190,11 @@ class BulkImport:
             self._record(row.number, member.email, self._existing(member, kind, warnings))
             return
 
-        self.state.add_pending(row.number, member.email, member.batch_key, _batch_member(member),
+        batch_member = _batch_member(member)
+        self.state.add_pending(row.number, member.email, member.batch_key, batch_member,
                                _join(warnings))
         buffer = self._buffers.setdefault(member.batch_key, [])
-        buffer.append((row.number, _batch_member(member)))
+        buffer.append((row.number, batch_member))
         self._count_change()
         if len(buffer) >= self.settings.chunk_size:
             self._flush(member.batch_key)

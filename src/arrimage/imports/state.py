@@ -151,11 +151,16 @@ class ImportState:
 
     def first_seen(self, email_key: str, number: int) -> int | None:
         """Note that row ``number`` has this address; return an earlier row's number if any."""
+        # Most addresses are new, so the insert comes first and the look-up runs only when the
+        # address is already there.
+        cursor = self._db.execute(
+            "INSERT INTO seen (email, number) VALUES (?, ?) ON CONFLICT (email) DO NOTHING",
+            (email_key, number),
+        )
+        if cursor.rowcount == 1:
+            return None
         row = self._db.execute("SELECT number FROM seen WHERE email = ?", (email_key,)).fetchone()
-        if row is not None:
-            return int(row[0])
-        self._db.execute("INSERT INTO seen (email, number) VALUES (?, ?)", (email_key, number))
-        return None
+        return int(row[0])
 
     # The account's addresses
 
@@ -221,12 +226,12 @@ class ImportState:
 
     def finish_chunk(self, chunk_id: int, outcomes: dict[int, Outcome]) -> None:
         """Record the outcome of each row of a batch, and mark the batch done."""
-        for number, outcome in outcomes.items():
-            self._db.execute(
-                "UPDATE rows SET status = ?, detail = ?, "
-                "warnings = CASE WHEN ? = '' THEN warnings ELSE ? END WHERE number = ?",
-                (outcome.status, outcome.detail, outcome.warnings, outcome.warnings, number),
-            )
+        self._db.executemany(
+            "UPDATE rows SET status = ?, detail = ?, "
+            "warnings = CASE WHEN ? = '' THEN warnings ELSE ? END WHERE number = ?",
+            [(outcome.status, outcome.detail, outcome.warnings, outcome.warnings, number)
+             for number, outcome in outcomes.items()],
+        )
         self._db.execute("UPDATE chunks SET status = 'done' WHERE id = ?", (chunk_id,))
 
     # Summary and report
@@ -250,9 +255,10 @@ class ImportState:
                 "SELECT number, email, status, detail, warnings, reference FROM rows "
                 "ORDER BY number"
             )
+            labels = _status_labels()
             while batch := cursor.fetchmany(1000):
                 writer.writerows(
-                    [number, email or "", _status_label(status), detail, warnings, reference]
+                    [number, email or "", labels.get(status, status), detail, warnings, reference]
                     for number, email, status, detail, warnings, reference in batch
                 )
         os.replace(partial, path)
@@ -270,8 +276,8 @@ def _report_header(name: str) -> str:
     return labels[name]
 
 
-def _status_label(status: str) -> str:
-    labels = {
+def _status_labels() -> dict[str, str]:
+    return {
         "created": _("created"),
         "updated": _("updated"),
         "queued": _("queued"),
@@ -280,4 +286,3 @@ def _status_label(status: str) -> str:
         "pending": _("pending"),
         "sent": _("sent"),
     }
-    return labels.get(status, status)

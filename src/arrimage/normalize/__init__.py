@@ -8,6 +8,8 @@ option value and TypeError for an unknown option, because both are configuration
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -43,7 +45,32 @@ def normalize(kind: str, value: object, **options: Any) -> Normalized:
     except (KeyError, TypeError):
         known = ", ".join(sorted(NORMALIZERS))
         raise ValueError(f"unknown normalizer kind {kind!r}; known kinds: {known}") from None
-    return function(value, **options)
+    if kind not in _CACHED_KINDS or not isinstance(value, str) or len(value) > _MAX_CACHED_LENGTH:
+        return function(value, **options)
+    try:
+        return _normalize_cached(kind, value, tuple(sorted(options.items())), dt.date.today())
+    except TypeError as exc:
+        if "unhashable" not in str(exc):
+            raise
+        return function(value, **options)
+
+
+# Kinds whose values repeat from one row or event to the next: a CSV export contains a few
+# countries, languages and genders, and many contacts share a birthdate or a postal code.
+# The normalizers are pure functions of the value, the options and the date (a birthdate
+# cannot be in the future), and their results are immutable, so a result can be reused.
+# Email addresses and free text rarely repeat, so caching them would only churn the cache.
+_CACHED_KINDS = frozenset({"country", "gender", "language", "birthdate", "postal_code"})
+_MAX_CACHED_LENGTH = 200
+
+
+@functools.lru_cache(maxsize=8192)
+def _normalize_cached(
+    kind: str, value: str, options: tuple[tuple[str, Any], ...], today: dt.date
+) -> Normalized:
+    # ``today`` is part of the key only, so that a cached birthdate is checked again after
+    # midnight; the function reads the date itself.
+    return NORMALIZERS[kind](value, **dict(options))
 
 
 __all__ = [

@@ -62,6 +62,10 @@ def remove_invisible(text: str, *, keep: str = "") -> str:
     Whitespace characters are kept, because the whitespace rules of each caller decide
     whether a tab or a line break matters.
     """
+    if text.isprintable():
+        # Printable text has no character of the categories Cc, Cf or Cs, so the common
+        # case skips the per-character look-up.
+        return text
     return "".join(
         char
         for char in text

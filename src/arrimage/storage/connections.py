@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import bindparam, or_, select, text
 
 from arrimage.connectors.context import ConnectionData
 from arrimage.connectors.declaration import App, FieldType
@@ -20,6 +20,16 @@ from arrimage.storage.secrets import SecretBox
 # that no other lock of Arrimage uses).
 _NAME_LOCK_KEY = 7461721
 
+# How many decrypted connections a process keeps; past it the cache starts over.
+_MAX_DECRYPTED = 256
+
+_RESOLVE = select(
+    Connection.id, Connection.app, Connection.name, Connection.config, Connection.secrets
+).where(
+    Connection.app == bindparam("app"),
+    or_(Connection.id == bindparam("reference"), Connection.name == bindparam("reference")),
+)
+
 
 class ConnectionRepository:
     """Create, read and delete connections; secrets are only ever returned decrypted to code."""
@@ -27,6 +37,8 @@ class ConnectionRepository:
     def __init__(self, db: Database, box: SecretBox) -> None:
         self.db = db
         self.box = box
+        # Decrypted secrets by ciphertext, so that each one is decrypted once per process.
+        self._decrypted: dict[bytes, dict[str, Any]] = {}
 
     def create(self, app: App, name: str, values: dict[str, Any]) -> dict[str, Any]:
         """Store a connection; password fields go to the encrypted part. Returns its summary.
@@ -88,28 +100,39 @@ class ConnectionRepository:
             return summarize(_get(session, connection_id))
 
     def resolve(self, reference: str, app: str) -> ConnectionData:
-        """Return the connection named or identified by ``reference`` for ``app``, decrypted."""
-        with self.db.read_session() as session:
-            matches = list(session.scalars(
-                select(Connection).where(
-                    Connection.app == app,
-                    or_(Connection.id == reference, Connection.name == reference),
-                )
-            ))
-            if not matches:
-                raise NotFoundError(_l(
-                    "No {app} connection is named {reference}: create it, or fix the name in the "
-                    "automation.", app=app, reference=repr(reference)))
-            if len(matches) > 1:
-                raise ConflictError(_l(
-                    "Several {app} connections are named {reference}: use the connection's id.",
-                    app=app, reference=repr(reference)))
-            # Read inside the session: its closing rollback expires the loaded rows.
-            connection = matches[0]
-            return ConnectionData(
-                id=connection.id, app=connection.app, name=connection.name,
-                config=dict(connection.config), secrets=self.box.decrypt_json(connection.secrets),
-            )
+        """Return the connection named or identified by ``reference`` for ``app``, decrypted.
+
+        Every delivery and every step calls this, so it runs a prebuilt Core statement and
+        decrypts each stored ciphertext once per process.
+        """
+        with self.db.read() as connection:
+            matches = connection.execute(_RESOLVE, {"app": app, "reference": reference}).all()
+        if not matches:
+            raise NotFoundError(_l(
+                "No {app} connection is named {reference}: create it, or fix the name in the "
+                "automation.", app=app, reference=repr(reference)))
+        if len(matches) > 1:
+            raise ConflictError(_l(
+                "Several {app} connections are named {reference}: use the connection's id.",
+                app=app, reference=repr(reference)))
+        row = matches[0]
+        return ConnectionData(
+            id=row.id, app=row.app, name=row.name, config=dict(row.config),
+            secrets=self._decrypt(bytes(row.secrets)),
+        )
+
+    def _decrypt(self, ciphertext: bytes) -> dict[str, Any]:
+        # A ciphertext always decrypts to the same secrets, so it is a safe cache key, because
+        # a changed secret is stored as a new ciphertext. Callers get a copy, so that a caller
+        # that changes it leaves the cache as it was. The secrets are flat text values, so a
+        # shallow copy is enough.
+        secrets = self._decrypted.get(ciphertext)
+        if secrets is None:
+            secrets = self.box.decrypt_json(ciphertext)
+            if len(self._decrypted) >= _MAX_DECRYPTED:
+                self._decrypted.clear()
+            self._decrypted[ciphertext] = secrets
+        return dict(secrets)
 
     def _lock_names(self, session: Any) -> None:
         # On SQLite, BEGIN IMMEDIATE already serializes writers. On PostgreSQL, two transactions

@@ -137,23 +137,35 @@ class RunRepository:
         with self.db.write() as connection:
             return connection.execute(_FINISH, values).rowcount == 1
 
-    def due_for_recovery(self, grace_seconds: float, limit: int = 500) -> list[str]:
+    def due_for_recovery(
+        self, grace_seconds: float, limit: int = 500, *, in_queue: frozenset[str] | None = frozenset()
+    ) -> list[str]:
         """Return runs that a lost queue message or a dead worker left behind, and mark them.
 
         A queued or waiting run still not picked up ``grace_seconds`` after it was due, and a
         running run whose lease expired, are returned so the caller enqueues them again.
+        ``in_queue`` holds the ids of runs whose message is still in the queue: those are
+        waiting their turn and are skipped. None means the queue's content is unknown, and
+        then only expired leases are returned.
         """
         now = _now()
         overdue = now - timedelta(seconds=grace_seconds)
         runs = Run.__table__
+        expired_lease = and_(runs.c.status == RunStatus.RUNNING.value, runs.c.lease_until < now)
+        overdue_queued = and_(
+            runs.c.status.in_([RunStatus.QUEUED.value, RunStatus.WAITING_RETRY.value]),
+            runs.c.next_attempt_at < overdue,
+        )
+        condition = expired_lease if in_queue is None else or_(overdue_queued, expired_lease)
         with self.db.session() as session:
-            run_ids = list(session.scalars(
-                select(runs.c.id).where(or_(
-                    and_(runs.c.status.in_([RunStatus.QUEUED.value, RunStatus.WAITING_RETRY.value]),
-                         runs.c.next_attempt_at < overdue),
-                    and_(runs.c.status == RunStatus.RUNNING.value, runs.c.lease_until < now),
-                )).limit(limit)
-            ))
+            run_ids = [
+                run_id
+                for run_id in session.scalars(
+                    select(runs.c.id).where(condition)
+                    .limit(limit + (len(in_queue) if in_queue else 0))
+                )
+                if not in_queue or run_id not in in_queue
+            ][:limit]
             if run_ids:
                 # Push queued and waiting runs' due time forward so the next sweep skips them
                 # while the new message is in the queue.
