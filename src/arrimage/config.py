@@ -21,6 +21,11 @@ from arrimage.i18n import _
 logger = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8465
+# The address of ``arrimage sandbox`` started without --port.
+DEFAULT_SANDBOX_URL = "http://127.0.0.1:8466"
+# The token that ``arrimage sandbox`` accepts when it is started without --token. It repeats
+# ``arrimage.sandbox.config.DEFAULT_TOKEN`` because importing the sandbox package loads its web app.
+DEFAULT_SANDBOX_TOKEN = "sandbox-token"
 SECRET_KEY_FILE = "secret.key"
 
 
@@ -29,7 +34,14 @@ class ConfigurationError(Exception):
 
 
 class Settings(BaseSettings):
-    """Arrimage's configuration. Each field maps to ``ARRIMAGE_<FIELD NAME>``."""
+    """Arrimage's configuration. Each field maps to ``ARRIMAGE_<FIELD NAME>``.
+
+    ``sandbox_url`` (``ARRIMAGE_SANDBOX_URL``, default ``http://127.0.0.1:8466``) is the address
+    of the local Cyberimpact sandbox that the connection form's "Use the local sandbox" button
+    fills in, with ``sandbox_token`` (``ARRIMAGE_SANDBOX_TOKEN``, default ``sandbox-token``).
+    Set them when ``arrimage sandbox`` runs on another port or with another token.
+    ``arrimage demo`` sets both to those of its own sandbox.
+    """
 
     model_config = SettingsConfigDict(env_prefix="ARRIMAGE_", extra="ignore")
 
@@ -50,6 +62,14 @@ class Settings(BaseSettings):
     )
     secret_key: str | None = Field(
         default=None, description="Fernet key for stored secrets; default: data_dir/secret.key."
+    )
+    sandbox_url: str = Field(
+        default=DEFAULT_SANDBOX_URL,
+        description="Base URL of the local Cyberimpact sandbox that the connection form offers.",
+    )
+    sandbox_token: str = Field(
+        default=DEFAULT_SANDBOX_TOKEN,
+        description="API token of that sandbox, filled in by the same button.",
     )
 
     workers: int = Field(default=4, ge=1, le=64, description="Worker threads per process.")
@@ -75,6 +95,17 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("sandbox_url")
+    @classmethod
+    def _check_sandbox_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value:
+            return DEFAULT_SANDBOX_URL
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not a valid URL: start it with http:// or https://, "
+                             f"such as {DEFAULT_SANDBOX_URL}")
+        return value
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -120,6 +120,30 @@ def test_import_reports_unknown_names(cli: Cli, tmp_path: Path) -> None:
         "Did you mean 'request'?" in result.stderr
 
 
+@pytest.mark.parametrize("lang", ["en_US.UTF-8", "fr_CA.UTF-8"])
+def test_import_explains_template_error(cli: Cli, tmp_path: Path, lang: str) -> None:
+    document = automation("http://127.0.0.1:9", body={"email": "{{ trigger.email"})
+    document["steps"][0]["conditions"][0]["compare_to"] = "{% if %}"
+
+    result = cli("automations", "import", str(write_yaml(tmp_path / "broken.yaml", document)), lang=lang)
+
+    assert result.returncode == 1
+    if lang.startswith("fr"):
+        assert "Étape «\u00a0Filtrer\u00a0» (quebec_only), champ «\u00a0Comparée à\u00a0»\u00a0: Le modèle " \
+            "«\u00a0{% if %}\u00a0» n’est pas valide\u00a0: la balise «\u00a0{% if %}\u00a0» est incomplète." in result.stderr
+        assert "Étape «\u00a0Requête HTTP\u00a0: Envoyer une requête HTTP\u00a0» (forward), champ «\u00a0Corps\u00a0»" \
+            "\u00a0: Le modèle «\u00a0{{ trigger.email\u00a0» n’est pas valide\u00a0: un «\u00a0{{\u00a0» n’est pas " \
+            "fermé par «\u00a0}}\u00a0»." in result.stderr
+    else:
+        assert "Step “Filter” (quebec_only), field “Compared with”: The template “{% if %}” is invalid: the tag " \
+            "“{% if %}” is incomplete. Complete it, as in “{% if trigger.email %}”." in result.stderr
+        assert "Step “HTTP request: Send an HTTP request” (forward), field “Body”: The template " \
+            "“{{ trigger.email” is invalid: a “{{” is not closed by “}}”. Add “}}” at its end, as in " \
+            "“{{ trigger.email }}”." in result.stderr
+    assert "steps[" not in result.stderr
+    assert "Jinja" not in result.stderr
+
+
 def test_run_file_against_sink(cli: Cli, tmp_path: Path, sink: Sink) -> None:
     file = write_yaml(tmp_path / "automation.yaml", automation(sink.url))
     event = write_json(tmp_path / "event.json", {"email": "Eloise@Exemple.ca", "province": "QC"})

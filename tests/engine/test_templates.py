@@ -173,7 +173,113 @@ def test_check_reports_syntax_errors(renderer: TemplateRenderer) -> None:
     problems = renderer.check({"a": "{{ ok }}", "b": ["{{ broken }", "plain"]})
     assert len(problems) == 1
     assert problems[0][0] == "{{ broken }"
-    assert "line 1" in problems[0][1]
+    assert "a “{{” is not closed by “}}”" in problems[0][1].render("en")
+
+
+def check_message(renderer: TemplateRenderer, template: str, locale: str = "en") -> str:
+    problems = renderer.check(template)
+    assert len(problems) == 1, f"{template!r} gave {len(problems)} problems"
+    return problems[0][1].render(locale)
+
+
+@pytest.mark.parametrize(("template", "expected"), [
+    ("{{ trigger.email",
+     "The template “{{ trigger.email” is invalid: a “{{” is not closed by “}}”. "
+     "Add “}}” at its end, as in “{{ trigger.email }}”."),
+    ("{{ trigger.email }}}",
+     "The template “{{ trigger.email }}}” is invalid: there is an extra “}” after “}}”. Remove the extra “}”."),
+    ("{% if %}",
+     "The template “{% if %}” is invalid: the tag “{% if %}” is incomplete. "
+     "Complete it, as in “{% if trigger.email %}”."),
+    ("{{ trigger.email } }}",
+     "The template “{{ trigger.email } }}” is invalid: unexpected “}”. Remove it: a value ends with “}}”."),
+    ("{% if trigger.email %}oui",
+     "The template “{% if trigger.email %}oui” is invalid: the “{% if %}” block is not closed. "
+     "Add “{% endif %}” where the block ends."),
+    ("{% for x in y %}{% endif %}",
+     "The template “{% for x in y %}{% endif %}” is invalid: “{% endif %}” does not belong to the open "
+     "“{% for %}” block. Close the “{% for %}” block with “{% endfor %}” first, or remove “{% endif %}”."),
+    ("{% endif %}{{ x }}",
+     "The template “{% endif %}{{ x }}” is invalid: “{% endif %}” has no “{% if … %}” before it. "
+     "Remove it, or add the “{% if … %}” that it belongs to before it."),
+    ("{% iff x %}{{ x }}",
+     "The template “{% iff x %}{{ x }}” is invalid: “{% iff %}” is not a known tag. "
+     "Check its spelling: did you mean “{% if %}”?"),
+    ("{{ }}",
+     "The template “{{ }}” is invalid: nothing is written between “{{” and “}}”. "
+     "Write the name of a value there, as in “{{ trigger.email }}”, or remove them."),
+    ("{{ trigger.email | }}",
+     "The template “{{ trigger.email | }}” is invalid: the expression stops before it is complete. "
+     "Complete it, or remove the operator or “|” that ends it."),
+    ("{{ 'abc }}",
+     "The template “{{ 'abc }}” is invalid: a text in quotes has no closing “'”. Add “'” at the end of the text."),
+    ("{{ trigger['a' }}",
+     "The template “{{ trigger['a' }}” is invalid: a “[” is not closed by “]”. Add the missing “]”."),
+    ("{{ trigger..email }}",
+     "The template “{{ trigger..email }}” is invalid: a name is missing after a dot. "
+     "Write the key after the dot, or remove the extra dot, as in “trigger.email”."),
+    ("{% if a = b %}x{% endif %}",
+     "The template “{% if a = b %}x{% endif %}” is invalid: a single “=” cannot compare two values. "
+     "Write “==” to compare, as in “{% if trigger.province == 'QC' %}”."),
+    ("{{ trigger.email@ }}",
+     "The template “{{ trigger.email@ }}” is invalid: the character “@” cannot be used there. To read a key "
+     "that contains it, write the key in brackets and quotes, as in “trigger['key@name']”."),
+])
+def test_check_explains_syntax_error(renderer: TemplateRenderer, template: str, expected: str) -> None:
+    assert check_message(renderer, template) == expected
+
+
+@pytest.mark.parametrize(("template", "expected"), [
+    ("{{ trigger.email",
+     "Le modèle «\u00a0{{ trigger.email\u00a0» n’est pas valide\u00a0: un «\u00a0{{\u00a0» n’est pas fermé par "
+     "«\u00a0}}\u00a0». Ajoutez «\u00a0}}\u00a0» à la fin, comme dans «\u00a0{{ trigger.email }}\u00a0»."),
+    ("{{ trigger.email }}}",
+     "Le modèle «\u00a0{{ trigger.email }}}\u00a0» n’est pas valide\u00a0: il y a un «\u00a0}\u00a0» de trop après "
+     "«\u00a0}}\u00a0». Retirez le «\u00a0}\u00a0» de trop."),
+    ("{% if %}",
+     "Le modèle «\u00a0{% if %}\u00a0» n’est pas valide\u00a0: la balise «\u00a0{% if %}\u00a0» est incomplète. "
+     "Complétez-la, comme dans «\u00a0{% if trigger.email %}\u00a0»."),
+    ("{{ trigger.email } }}",
+     "Le modèle «\u00a0{{ trigger.email } }}\u00a0» n’est pas valide\u00a0: «\u00a0}\u00a0» inattendu. "
+     "Retirez-le\u00a0: une valeur se termine par «\u00a0}}\u00a0»."),
+])
+def test_check_explains_syntax_error_in_french(renderer: TemplateRenderer, template: str, expected: str) -> None:
+    assert check_message(renderer, template, "fr_CA") == expected
+
+
+def test_check_accepts_brace_closing_json_text(renderer: TemplateRenderer) -> None:
+    assert renderer.check('{"email": {{ trigger.email | tojson }}}') == []
+    assert renderer.check("{% raw %}}}}{% endraw %}{{ trigger.email }}") == []
+
+
+def test_check_names_line_of_long_text(renderer: TemplateRenderer) -> None:
+    template = "Bonjour {{ trigger.prenom }},\nvotre commande {{ trigger.order.id }\nMerci"
+
+    message = check_message(renderer, template)
+
+    assert message.startswith("The template “votre commande {{ trigger.order.id }” is invalid on line 2: ")
+    assert "Bonjour" not in message
+
+
+def test_check_cuts_long_template(renderer: TemplateRenderer) -> None:
+    template = "x" * 200 + " {{ trigger.email"
+
+    message = check_message(renderer, template)
+
+    excerpt = message.split("”")[0].removeprefix("The template “")
+    assert excerpt.startswith("…")
+    assert excerpt.endswith("{{ trigger.email")
+    assert len(excerpt) <= 61
+
+
+def test_unknown_filter_suggests_name(data: dict[str, Any]) -> None:
+    renderer = TemplateRenderer(default_filters())
+
+    error = render_error(renderer, "{{ trigger.email | lowr }}", data)
+
+    assert english(error) == (f"{LOCATION}: The template “{{{{ trigger.email | lowr }}}}” is invalid: there is no "
+                              "filter named “lowr”. Check its spelling: did you mean “lower”?")
+    assert "No filter named" not in error.message.render("fr_CA")
 
 
 def test_sandbox_blocks_class_access(renderer: TemplateRenderer, data: dict[str, Any]) -> None:

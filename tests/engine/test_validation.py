@@ -116,8 +116,30 @@ def test_template_choice_not_checked() -> None:
 def test_bad_template_syntax_at_import() -> None:
     location, message = only_issue(document(action(body={"email": "{{ trigger.email }"})))
     assert location == "step 'notify' (steps[0]), field input.body"
-    assert "The template {{ trigger.email } is invalid" in message
-    assert "line 1" in message
+    assert message == ("The template “{{ trigger.email }” is invalid: a “{{” is not closed by “}}”. "
+                       "Add “}}” at its end, as in “{{ trigger.email }}”.")
+
+
+def test_template_issue_named_by_labels() -> None:
+    [issue] = issues_of(document(action(body={"email": "{{ trigger.email }}}"})))
+
+    english = issue.render("en")
+    french = issue.render("fr_CA")
+
+    assert english.startswith("Step “HTTP request: Send an HTTP request” (notify), field “Body”: The template ")
+    assert french.startswith("Étape «\u00a0Requête HTTP\u00a0: Envoyer une requête HTTP\u00a0» (notify), "
+                             "champ «\u00a0Corps\u00a0»\u00a0: Le modèle ")
+    for text in (english, french):
+        assert "steps[0]" not in text
+        assert "input.body" not in text
+
+
+def test_template_issue_in_trigger_named_by_labels() -> None:
+    trigger = {"app": "google_forms", "event": "new_response_api", "input": {"form_id": "{{ trigger.id"}}
+    issues = [issue for issue in issues_of(document(trigger=trigger)) if issue.location == "trigger, field input.form_id"]
+
+    assert len(issues) == 1
+    assert issues[0].where_text("en") == "Trigger “Google Forms, New response (Forms API)”, field “Form”"
 
 
 def test_bad_template_in_condition() -> None:
@@ -126,6 +148,19 @@ def test_bad_template_in_condition() -> None:
     location, message = only_issue(document(step))
     assert location == "step 'only_qc' (steps[0]), conditions[0]"
     assert "{{ trigger.province" in message
+
+
+def test_bad_template_in_branch_named_by_labels() -> None:
+    step = {"id": "route", "type": "path", "branches": [
+        {"name": "Québec", "conditions": [{"value": "QC", "operator": "equals", "compare_to": "{% if %}"}],
+         "steps": []}]}
+
+    [issue] = issues_of(document(step))
+
+    assert issue.location == "step 'route' (steps[0]), branch 'Québec', conditions[0]"
+    assert issue.where_text("en") == "Step “Paths” (route), branch “Québec”, field “Compared with”"
+    assert issue.where_text("fr_CA") == ("Étape «\u00a0Chemins\u00a0» (route), branche «\u00a0Québec\u00a0», "
+                                         "champ «\u00a0Comparée à\u00a0»")
 
 
 def test_duplicate_step_ids() -> None:

@@ -187,6 +187,27 @@ def test_invalid_document_lists_issues(api: httpx.Client, sink: Sink) -> None:
     assert api.get("/api/automations/broken").status_code == 404
 
 
+def test_template_error_names_step_and_field(api: httpx.Client, sink: Sink) -> None:
+    document = automation("broken", sink.url)
+    document["steps"][0]["input"]["body"] = {"email": "{{ trigger.email"}
+
+    english = api.post("/api/automations", headers={"Accept-Language": "en"}, json=document).json()["error"]
+    french = api.post("/api/automations", headers={"Accept-Language": "fr-CA"}, json=document).json()["error"]
+
+    # The location stays the key that the editor uses to show the problem next to its field.
+    assert english["issues"][0]["location"] == "step 'forward' (steps[0]), field input.body"
+    assert french["issues"][0]["location"] == "step 'forward' (steps[0]), field input.body"
+    assert english["issues"][0]["where"] == "Step “HTTP request: Send an HTTP request” (forward), field “Body”"
+    assert french["issues"][0]["where"] == ("Étape «\u00a0Requête HTTP\u00a0: Envoyer une requête HTTP\u00a0» "
+                                            "(forward), champ «\u00a0Corps\u00a0»")
+    assert english["issues"][0]["message"] == ("The template “{{ trigger.email” is invalid: a “{{” is not closed by "
+                                               "“}}”. Add “}}” at its end, as in “{{ trigger.email }}”.")
+    assert french["issues"][0]["message"].startswith("Le modèle «\u00a0{{ trigger.email\u00a0» n’est pas valide")
+    for error in (english, french):
+        assert "steps[0]" not in error["message"]
+        assert "end of print statement" not in error["message"]
+
+
 # -- connections ---------------------------------------------------------------------------
 
 def create_connection(api: httpx.Client, name: str = "Partner API") -> httpx.Response:

@@ -7,6 +7,7 @@ and the real test with its confirmation. The browser walk is in ``test_editor_br
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -174,6 +175,37 @@ def test_bad_template_points_at_the_field(admin: httpx.Client, runtime: Runtime)
     assert page.status_code == 422
     assert "{{ trigger.email" in page.text
     assert "send_optin" in page.text
+
+
+def problem_texts(page: httpx.Response) -> tuple[list[str], list[str]]:
+    """Return the items of the editor's problem summary and of the URL field's problem list."""
+    summary = re.search(r'<div class="error-summary" role="alert" id="problems">.*?<ul>(.*?)</ul>', page.text, re.DOTALL)
+    field = re.search(r'name="steps\[0\]::in::url".*?<ul class="field-error" role="alert">(.*?)</ul>', page.text,
+                      re.DOTALL)
+    assert summary is not None and field is not None, page.text[:3000]
+    return ([html.unescape(item) for item in re.findall(r"<li>(.*?)</li>", summary.group(1))],
+            [html.unescape(item) for item in re.findall(r"<li>(.*?)</li>", field.group(1))])
+
+
+def test_bad_template_explained_in_both_languages(admin: httpx.Client, runtime: Runtime) -> None:
+    automation_id, _page = create(admin, action="action:http.request")
+
+    french = edit(admin, automation_id, {"steps[0]::in::url": "{{ trigger.email }}}"})
+    post_form(admin, "/language", {"locale": "en", "next": "/automations"}, token_from="/automations")
+    english = edit(admin, automation_id, {"steps[0]::in::url": "{{ trigger.email }}}"})
+
+    assert french.status_code == 422
+    assert english.status_code == 422
+    french_message = ("Le modèle «\u00a0{{ trigger.email }}}\u00a0» n’est pas valide\u00a0: il y a un «\u00a0}\u00a0» "
+                      "de trop après «\u00a0}}\u00a0». Retirez le «\u00a0}\u00a0» de trop.")
+    english_message = ("The template “{{ trigger.email }}}” is invalid: there is an extra “}” after “}}”. "
+                       "Remove the extra “}”.")
+    assert problem_texts(french) == (
+        ["Étape «\u00a0Requête HTTP\u00a0: Envoyer une requête HTTP\u00a0» (request), champ «\u00a0URL\u00a0»\u00a0: "
+         + french_message], [french_message])
+    assert problem_texts(english) == (
+        ["Step “HTTP request: Send an HTTP request” (request), field “URL”: " + english_message], [english_message])
+    assert document(runtime, automation_id)["steps"][0]["input"] == {}
 
 
 def test_draft_cannot_be_turned_on(admin: httpx.Client, runtime: Runtime) -> None:

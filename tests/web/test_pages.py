@@ -6,16 +6,22 @@ API before and after the first user, API tokens, the language, and every screen'
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import socket
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import event, update
 
+from arrimage.config import Settings
+from arrimage.i18n import LazyText
 from arrimage.runtime import Runtime
 from arrimage.sandbox import SandboxConfig
 from arrimage.sandbox.config import DEFAULT_TOKEN
@@ -583,6 +589,52 @@ def test_connection_sandbox_preset(admin: httpx.Client, runtime: Runtime) -> Non
     assert runtime.connections.list("cyberimpact") == []
 
 
+def test_connection_preset_uses_configured_sandbox(settings: Settings, sandbox: SandboxServer,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # The test's sandbox listens on a free port, as one started with arrimage sandbox --port does.
+    monkeypatch.setenv("ARRIMAGE_SANDBOX_URL", f"{sandbox.base_url}/")
+    configured = Settings(**settings.model_dump(exclude={"sandbox_url"}))
+    assert configured.sandbox_url == sandbox.base_url
+    runtime = Runtime(configured)
+    try:
+        with TestClient(create_app(runtime), base_url="http://127.0.0.1") as client:
+            create_admin(client).raise_for_status()
+            form = client.get("/connections/new?app=cyberimpact")
+            created = post_form(client, "/connections/new", {"app": "cyberimpact", "name": "bac", "preset": "sandbox"},
+                                token_from="/connections/new?app=cyberimpact")
+
+            fill = re.search(r'data-fill="([^"]+)"', form.text)
+            assert fill is not None
+            assert json.loads(html.unescape(fill.group(1))) == {"base_url": sandbox.base_url, "token": DEFAULT_TOKEN}
+            assert created.url.path == "/connections"
+            assert runtime.connections.resolve("bac", "cyberimpact").config["base_url"] == sandbox.base_url
+    finally:
+        runtime.close()
+
+
+def test_connection_preset_uses_configured_token(settings: Settings) -> None:
+    configured = Settings(**{**settings.model_dump(), "sandbox_token": "demo-only-token"})
+    runtime = Runtime(configured)
+    try:
+        with TestClient(create_app(runtime), base_url="http://127.0.0.1") as client:
+            create_admin(client).raise_for_status()
+            form = client.get("/connections/new?app=cyberimpact")
+
+            fill = re.search(r'data-fill="([^"]+)"', form.text)
+            assert fill is not None
+            assert json.loads(html.unescape(fill.group(1)))["token"] == "demo-only-token"
+    finally:
+        runtime.close()
+
+
+def test_sandbox_url_setting_checked(tmp_path: Path) -> None:
+    assert Settings(data_dir=tmp_path).sandbox_url == "http://127.0.0.1:8466"
+    assert Settings(data_dir=tmp_path, sandbox_url=" ").sandbox_url == "http://127.0.0.1:8466"
+    with pytest.raises(ValidationError) as caught:
+        Settings(data_dir=tmp_path, sandbox_url="127.0.0.1:9000")
+    assert "'127.0.0.1:9000' is not a valid URL: start it with http:// or https://" in str(caught.value)
+
+
 def test_connection_rename_and_recheck(admin: httpx.Client, runtime: Runtime, sandbox: SandboxServer) -> None:
     add_sandbox_connection(admin, sandbox, name="first name")
     connection_id = runtime.connections.list("cyberimpact")[0]["id"]
@@ -698,6 +750,57 @@ def test_run_page_and_replay(admin: httpx.Client, runtime: Runtime, sink: Sink, 
     assert "L’exécution est de nouveau en file d’attente." in replayed.text
     assert runtime.runs.get(run_id)["status"] == "succeeded"
     assert "Reprendre à l’étape en échec" not in after.text
+
+
+def step_headings(page: httpx.Response) -> list[tuple[str, str]]:
+    """Return the (title, step id) of each step heading of a run page."""
+    found = re.findall(r'<h3 id="step-\d+">(.*?) <span class="step-id">(.*?)</span>', page.text)
+    return [(html.unescape(title), html.unescape(step_id)) for title, step_id in found]
+
+
+def test_run_page_names_steps(admin: httpx.Client, runtime: Runtime, sink: Sink) -> None:
+    document = webhook_to_sink("named", sink.url)
+    document["steps"].insert(0, {"id": "has_email", "conditions": [{"value": "{{ trigger.email }}",
+                                                                     "operator": "exists"}]})
+    runtime.automations.save(document)
+    runtime.automations.set_enabled("named", True)
+    run_id = deliver(admin, runtime, "named", {"email": "lea@example.com"})
+
+    french = admin.get(f"/runs/{run_id}")
+    post_form(admin, "/language", {"locale": "en", "next": "/runs"}, token_from="/runs")
+    english = admin.get(f"/runs/{run_id}")
+
+    assert step_headings(french) == [
+        ("Déclencheur\u00a0: Webhook — Recevoir un webhook", "trigger"),
+        ("Étape de filtre", "has_email"),
+        ("Action\u00a0: Requête HTTP — Envoyer une requête HTTP", "forward"),
+    ]
+    assert step_headings(english) == [
+        ("Trigger: Webhook — Catch a webhook", "trigger"),
+        ("Filter step", "has_email"),
+        ("Action: HTTP request — Send an HTTP request", "forward"),
+    ]
+
+
+def test_run_step_titles_without_document(runtime: Runtime) -> None:
+    run = {"automation_id": "deleted", "automation_version": 1, "steps": [
+        {"step_id": "trigger", "kind": "trigger", "app": None, "operation": None},
+        {"step_id": "trigger_details", "kind": "trigger", "app": "hubspot", "operation": "new_contact_instant"},
+        {"step_id": "find", "kind": "search", "app": "cyberimpact", "operation": "find_contact"},
+        {"step_id": "route", "kind": "path", "app": None, "operation": None},
+        {"step_id": "legacy", "kind": "action", "app": "retired_app", "operation": "old_action"},
+    ]}
+
+    titles = {step_id: title.render("en") if isinstance(title, LazyText) else title
+              for step_id, title in runs_page.step_titles(runtime, run).items()}
+
+    assert titles == {
+        "trigger": "Trigger",
+        "trigger_details": "Trigger details: HubSpot — New contact (instant)",
+        "find": "Search: Cyberimpact — Find contact",
+        "route": "Paths step",
+        "legacy": "Action: retired_app — old_action",
+    }
 
 
 def test_run_page_unknown(admin: httpx.Client) -> None:

@@ -88,7 +88,8 @@ def run_demo(options: DemoOptions) -> int:
         app_socket = bind_app_socket(options.port)
         token = secrets.token_urlsafe(24)
         sandbox = start_sandbox(folder.path, options.sandbox_port, token)
-        settings = demo_settings(folder.path, int(app_socket.getsockname()[1]))
+        settings = demo_settings(folder.path, int(app_socket.getsockname()[1]), sandbox.base_url,
+                                 token)
         runtime = Runtime(settings)
         say(_("Demo data in {path}, erased at each start of the demo.", path=folder.path))
         say(_("Cyberimpact sandbox at {url}, with the groups and contacts of a small Québec shop.",
@@ -137,14 +138,17 @@ def run_demo(options: DemoOptions) -> int:
     return player.exit_code
 
 
-def demo_settings(folder: Path, port: int) -> Settings:
+def demo_settings(folder: Path, port: int, sandbox_url: str, sandbox_token: str) -> Settings:
     """Return the settings of the demo's Arrimage: SQLite and its queue in ``folder``, on 127.0.0.1.
 
     The database, queue, public address and secret key of the environment are ignored on
-    purpose, so the demo never writes into a real installation.
+    purpose, so the demo never writes into a real installation. ``sandbox_url`` and
+    ``sandbox_token`` are those of the demo's own sandbox, which may listen on another port
+    than 8466 and accepts only its random token.
     """
     return Settings(data_dir=folder, database_url="", queue_url="", public_url="", secret_key="",
-                    host=HOST, port=port, queue_name="arrimage-demo")
+                    host=HOST, port=port, queue_name="arrimage-demo", sandbox_url=sandbox_url,
+                    sandbox_token=sandbox_token)
 
 
 class _Player:

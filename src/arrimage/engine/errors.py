@@ -87,14 +87,26 @@ class LocationText(LazyText):
 
 
 class DocumentIssue:
-    """One problem in an automation document, located by step id and field."""
+    """One problem in an automation document, located by step id and field.
 
-    def __init__(self, location: str, message: LazyText) -> None:
+    ``location`` is the stable key that the API returns and the editor uses to show the problem
+    next to its field, such as ``step 'notify' (steps[0]), field input.url``. ``where``, when
+    given, names the same place for people, with the step's and field's labels.
+    """
+
+    def __init__(self, location: str, message: LazyText, where: LazyText | None = None) -> None:
         self.location = location
         self.message = message
+        self.where = where
+
+    def where_text(self, locale: str | None = None) -> str:
+        """Return where the problem is: ``where`` if given, else the location's words translated."""
+        if self.where is not None:
+            return self.where.render(locale)
+        return localize_location(self.location, locale)
 
     def render(self, locale: str | None = None) -> str:
-        return f"{localize_location(self.location, locale)}: {self.message.render(locale)}"
+        return _l("{where}: {problem}", where=self.where_text(locale), problem=self.message).render(locale)
 
     def to_record(self) -> dict[str, Any]:
         return {"location": self.location, "message": self.message.as_dict()}

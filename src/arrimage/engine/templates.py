@@ -19,7 +19,8 @@ from jinja2 import exceptions as jinja_exceptions
 from jinja2.sandbox import SandboxedEnvironment
 
 from arrimage.engine.errors import LocationText, TemplateError
-from arrimage.i18n import _l
+from arrimage.engine.template_syntax import extra_closing_brace, syntax_error_message
+from arrimage.i18n import LazyText, _l
 from arrimage.normalize.filters import JINJA_FILTERS, collecting_messages, rendering_text
 from arrimage.normalize.result import Message
 
@@ -112,17 +113,29 @@ class TemplateRenderer:
             self._compiled[text] = compiled
         return compiled
 
-    def check(self, value: Any) -> list[tuple[str, str]]:
-        """Return ``(template, problem)`` for each string in ``value`` that does not compile."""
-        problems: list[tuple[str, str]] = []
+    def check(self, value: Any) -> list[tuple[str, LazyText]]:
+        """Return ``(template, message)`` for each string in ``value`` with a syntax error.
+
+        The message explains what is wrong and how to fix it (see :mod:`.template_syntax`). A ``}``
+        right after ``}}`` that closes no ``{`` of the text counts as an error, although Jinja
+        would output it as text.
+        """
+        problems: list[tuple[str, LazyText]] = []
         for text in _strings(value):
             if "{{" not in text and "{%" not in text:
                 continue
             try:
                 self.environment.parse(text)
             except TemplateSyntaxError as exc:
-                problems.append((text, f"{exc.message} (line {exc.lineno})"))
+                problems.append((text, self._syntax_message(text, exc)))
+                continue
+            if extra_closing_brace(text, self.environment) is not None:
+                problems.append((text, self._syntax_message(text, None)))
         return problems
+
+    def _syntax_message(self, text: str, error: TemplateSyntaxError | None) -> LazyText:
+        return syntax_error_message(text, error, filters=list(self.environment.filters),
+                                    tests=list(self.environment.tests))
 
     def render(self, value: Any, data: dict[str, Any], location: str, *,
                filter_messages: list[Message] | None = None) -> Any:
@@ -179,12 +192,8 @@ class TemplateRenderer:
             ) from exc
         except TemplateSyntaxError as exc:
             raise TemplateError(
-                _l(
-                    "The template {template} in {location} is invalid: {problem}.",
-                    template=text,
-                    location=LocationText(location),
-                    problem=exc.message or "syntax error",
-                ),
+                _l("{where}: {problem}", where=LocationText(location),
+                   problem=self._syntax_message(text, exc)),
                 template=text,
                 location=location,
             ) from exc

@@ -75,15 +75,17 @@ def check_document(
         if isinstance(step, ActionStep | SearchStep):
             kind = OperationKind.ACTION if isinstance(step, ActionStep) else OperationKind.SEARCH
             issues += _check_operation(
-                label, step.app, step.action, kind, step.input, apps, step.format_settings(), draft)
+                label, step.app, step.action, kind, step.input, apps, step.format_settings(), draft,
+                step_id=step.id)
             operation = _find(apps, step.app, kind, step.action)
             if operation is not None and step.formats is not None:
                 issues += _check_formats(label, operation, step.formats)
         elif isinstance(step, FilterStep):
-            issues += _check_conditions(label, step.conditions)
+            issues += _check_conditions(label, step.conditions, _l("Step “Filter” ({step_id})", step_id=step.id))
         elif isinstance(step, PathStep):
             for index, branch in enumerate(step.branches):
-                issues += _check_conditions(f"{label}, branch {branch.name!r}", branch.conditions)
+                title = _l("Step “Paths” ({step_id}), branch “{branch}”", step_id=step.id, branch=branch.name)
+                issues += _check_conditions(f"{label}, branch {branch.name!r}", branch.conditions, title)
                 if not branch.name.strip() and not draft:
                     issues.append(DocumentIssue(f"{label}, branches[{index}]", _l("A branch needs a name.")))
     return issues
@@ -121,7 +123,10 @@ def _check_operation(
     apps: dict[str, App],
     formats: FormatSettings | None = None,
     draft: bool = False,
+    *,
+    step_id: str | None = None,
 ) -> list[DocumentIssue]:
+    """Check a trigger (``step_id`` None) or a step against its app's operation ``operation_key``."""
     app = apps.get(app_key)
     if app is None:
         return [DocumentIssue(f"{label}, field app", _unknown(
@@ -138,13 +143,18 @@ def _check_operation(
         }[kind]
         return [DocumentIssue(f"{label}, field {field_name}", _unknown(message, operation_key, known))]
 
-    return _check_fields(label, operation, values, formats or FormatSettings(), draft)
+    if step_id is None:
+        title = _l("Trigger “{app}, {operation}”", app=app.name, operation=operation.label)
+    else:
+        title = _l("Step “{app}: {operation}” ({step_id})", app=app.name, operation=operation.label, step_id=step_id)
+    return _check_fields(label, title, operation, values, formats or FormatSettings(), draft)
 
 
 def _check_fields(
-    label: str, operation: Operation, values: dict[str, Any], formats: FormatSettings,
+    label: str, title: LazyText, operation: Operation, values: dict[str, Any], formats: FormatSettings,
     draft: bool = False,
 ) -> list[DocumentIssue]:
+    """Check the values of ``operation``'s fields. ``title`` names the step as the editor shows it."""
     issues: list[DocumentIssue] = []
     known = [field.key for field in operation.fields]
     for key, value in values.items():
@@ -153,9 +163,9 @@ def _check_fields(
             issues.append(DocumentIssue(f"{label}, field input.{key}", _unknown(
                 _l("Unknown field {value}.", value=repr(key)), key, known)))
             continue
-        for template, problem in _RENDERER.check(value):
-            issues.append(DocumentIssue(f"{label}, field input.{key}", _l(
-                "The template {template} is invalid: {problem}.", template=template, problem=problem)))
+        for _template, problem in _RENDERER.check(value):
+            issues.append(DocumentIssue(f"{label}, field input.{key}", problem,
+                                        where=_field_place(title, field.label)))
         if field.choices and isinstance(value, str) and "{{" not in value:
             problem = _choice_problem(field, value, formats)
             if problem is not None:
@@ -220,7 +230,8 @@ def _check_formats(label: str, operation: Operation, formats: Formats) -> list[D
     return issues
 
 
-def _check_conditions(label: str, conditions: list[Condition]) -> list[DocumentIssue]:
+def _check_conditions(label: str, conditions: list[Condition], title: LazyText) -> list[DocumentIssue]:
+    """Check a filter's or a branch's conditions. ``title`` names the step as the editor shows it."""
     issues: list[DocumentIssue] = []
     for index, condition in enumerate(conditions):
         where = f"{label}, conditions[{index}]"
@@ -228,11 +239,18 @@ def _check_conditions(label: str, conditions: list[Condition]) -> list[DocumentI
             issues.append(DocumentIssue(where, _l(
                 "The operator {operator} needs compare_to: the value to compare with.",
                 operator=condition.operator.value)))
-        for part in (condition.value, condition.compare_to):
-            for template, problem in _RENDERER.check(part):
-                issues.append(DocumentIssue(where, _l(
-                    "The template {template} is invalid: {problem}.", template=template, problem=problem)))
+        # The editor's labels of the condition's two inputs.
+        parts = ((condition.value, _l("Value {number}", number=index + 1)),
+                 (condition.compare_to, _l("Compared with")))
+        for part, field_label in parts:
+            for _template, problem in _RENDERER.check(part):
+                issues.append(DocumentIssue(where, problem, where=_field_place(title, field_label)))
     return issues
+
+
+def _field_place(title: LazyText, field_label: LazyText) -> LazyText:
+    """Return where a field is, in the editor's words: the step's title, then the field's label."""
+    return _l("{step}, field “{field}”", step=title, field=field_label)
 
 
 class _JoinedTexts(LazyText):

@@ -26,9 +26,18 @@ _LAYOUT = """<!DOCTYPE html>
 body { font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto;
        padding: 0 1rem; color: #1d2733; }
 nav { float: right; }
+/* Addresses, subjects and links have no spaces to wrap at: let them break anywhere, so that
+   a phone's screen (375 px) never scrolls sideways. */
+h1, p, dd, a { overflow-wrap: anywhere; }
 article { border: 1px solid #c9d2dc; border-radius: .5rem; padding: 1rem; margin: 1rem 0; }
-dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: 0 0 .8rem; }
+dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .2rem 1rem; margin: 0 0 .8rem; }
 dt { font-weight: 600; }
+dd { margin: 0; min-width: 0; }
+@media (max-width: 30rem) {
+  body { margin: 1rem auto; }
+  dl { grid-template-columns: minmax(0, 1fr); gap: 0; }
+  dd { margin-bottom: .5rem; }
+}
 .button { background: #0b5cad; color: #fff; border: 0; padding: .5rem 1rem;
           border-radius: .3rem; cursor: pointer; }
 </style></head>

@@ -8,7 +8,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from arrimage.engine.errors import (
-    localize_location,
     ArrimageError,
     ConflictError,
     DocumentError,
@@ -34,7 +33,7 @@ def error_response(request: Request, error: ArrimageError, status_code: int) -> 
     body = {"error": {"code": error.code, "message": error.message.render(locale)}}
     if isinstance(error, DocumentError):
         body["error"]["issues"] = [
-            {"location": issue.location, "where": localize_location(issue.location, locale),
+            {"location": issue.location, "where": issue.where_text(locale),
              "message": issue.message.render(locale)} for issue in error.issues
         ]
     if "automations" in error.details:

@@ -16,7 +16,6 @@ from arrimage.connectors.declaration import App, FieldType
 from arrimage.engine.errors import ArrimageError, ConflictError, NotFoundError
 from arrimage.engine.lookups import check_connection, check_stored_connection
 from arrimage.i18n import LazyText, _l
-from arrimage.sandbox.config import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_TOKEN
 from arrimage.storage.automations import parsed_version
 from arrimage.storage.listings import automation_names, automation_overview, record_connection_check
 from arrimage.web.pages.automations import connection_needs
@@ -26,9 +25,14 @@ logger = logging.getLogger(__name__)
 
 router = APIRouter()
 
-SANDBOX_VALUES = {"base_url": f"http://{DEFAULT_HOST}:{DEFAULT_PORT}", "token": DEFAULT_TOKEN}
 # Apps whose connection form offers "Use the local sandbox".
 SANDBOX_APPS = {"cyberimpact"}
+
+
+def sandbox_values(page: Page) -> dict[str, str]:
+    """Return the fields that "Use the local sandbox" fills: the configured address and its token."""
+    settings = page.runtime.settings
+    return {"base_url": settings.sandbox_url, "token": settings.sandbox_token}
 
 
 def connectable_apps(page: Page) -> list[App]:
@@ -65,7 +69,7 @@ def create_connection(checked: tuple[Page, dict[str, str]] = Depends(signed_in_f
         if entered:
             values[field.key] = entered
     if form.get("preset") == "sandbox" and app.key in SANDBOX_APPS:
-        values.update(SANDBOX_VALUES)
+        values.update(sandbox_values(page))
 
     errors: dict[str, LazyText] = {}
     for field in app.connection_fields:
@@ -219,4 +223,4 @@ def _render_form(page: Page, app: App, name: str, values: dict[str, Any], errors
              and field.type is not FieldType.PASSWORD}
     return page.render("connections/form.html", status_code=status_code, section="connections", app=app,
                        name=name, values=shown, errors=errors, check_error=check_error,
-                       sandbox=SANDBOX_VALUES if app.key in SANDBOX_APPS else None, FieldType=FieldType)
+                       sandbox=sandbox_values(page) if app.key in SANDBOX_APPS else None, FieldType=FieldType)

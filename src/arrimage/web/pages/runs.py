@@ -11,9 +11,12 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from arrimage.connectors.declaration import App, OperationKind
 from arrimage.engine.errors import ArrimageError, NotFoundError
+from arrimage.engine.executor import TRIGGER_DETAILS
 from arrimage.engine.records import RunStatus
 from arrimage.i18n import LazyText, _l
+from arrimage.runtime import Runtime
 from arrimage.storage.listings import automation_names
 from arrimage.web.api.runs import replay
 from arrimage.web.auth import email_problem
@@ -25,6 +28,9 @@ logger = logging.getLogger(__name__)
 router = APIRouter()
 
 PAGE_SIZE = 25
+
+# Titles of the step records that have no app.
+STEP_KIND_TITLES = {"filter": _l("Filter step"), "path": _l("Paths step")}
 
 
 @router.get("/runs")
@@ -94,7 +100,7 @@ def show_run(run_id: str, page: Page = Depends(signed_in)) -> HTMLResponse:
                            back="/runs")
     names = automation_names(page.runtime.db)
     return page.render("runs/show.html", section="runs", run=run, automation_name=names.get(run["automation_id"]),
-                       error=None)
+                       titles=step_titles(page.runtime, run), error=None)
 
 
 @router.post("/runs/{run_id}/replay", response_model=None)
@@ -109,8 +115,59 @@ def replay_run(run_id: str, checked: tuple[Page, dict[str, str]] = Depends(signe
         run = page.runtime.runs.get(run_id)
         return page.render("runs/show.html", status_code=409, section="runs", run=run,
                            automation_name=automation_names(page.runtime.db).get(run["automation_id"]),
-                           error=error.message)
+                           titles=step_titles(page.runtime, run), error=error.message)
     return page.redirect(f"/runs/{run_id}?done=replayed")
+
+
+def step_titles(runtime: Runtime, run: dict[str, Any]) -> dict[str, LazyText | str]:
+    """Return each step record's title by step id: its kind, then its app and operation labels.
+
+    The record of the trigger stores no app, so its app and event come from the automation's
+    version that the run used. An app or operation that this version of Arrimage does not have
+    is named by its key.
+    """
+    try:
+        trigger = runtime.automations.versioned_document(run["automation_id"], run["automation_version"]).trigger
+        trigger_keys: tuple[str | None, str | None] = (trigger.app, trigger.event)
+    except NotFoundError:
+        trigger_keys = (None, None)
+
+    titles: dict[str, LazyText | str] = {}
+    for step in run["steps"]:
+        kind = step["kind"]
+        if kind == "trigger":
+            app_key, event = (step["app"], step["operation"]) if step["app"] else trigger_keys
+            titles[step["step_id"]] = _trigger_title(runtime.apps, app_key, event,
+                                                     details=step["step_id"] == TRIGGER_DETAILS)
+        elif kind in (OperationKind.ACTION, OperationKind.SEARCH):
+            titles[step["step_id"]] = _operation_title(runtime.apps, step)
+        else:
+            titles[step["step_id"]] = STEP_KIND_TITLES.get(kind) or step["step_id"]
+    return titles
+
+
+def _trigger_title(apps: dict[str, App], app_key: str | None, event: str | None, *, details: bool) -> LazyText:
+    if app_key is None or event is None:
+        return _l("Trigger details") if details else _l("Trigger")
+    app, operation = _labels(apps, app_key, OperationKind.TRIGGER, event)
+    if details:
+        return _l("Trigger details: {app} — {operation}", app=app, operation=operation)
+    return _l("Trigger: {app} — {operation}", app=app, operation=operation)
+
+
+def _operation_title(apps: dict[str, App], step: dict[str, Any]) -> LazyText:
+    kind = OperationKind(step["kind"])
+    app, operation = _labels(apps, step["app"], kind, step["operation"])
+    if kind is OperationKind.SEARCH:
+        return _l("Search: {app} — {operation}", app=app, operation=operation)
+    return _l("Action: {app} — {operation}", app=app, operation=operation)
+
+
+def _labels(apps: dict[str, App], app_key: str, kind: OperationKind, key: str) -> tuple[LazyText | str, LazyText | str]:
+    """Return the display names of an app and of one of its operations, or their keys if unknown."""
+    app = apps.get(app_key)
+    operation = app.operation(kind, key) if app else None
+    return (app.name if app else app_key), (operation.label if operation else key)
 
 
 def _local_midnight(text: str, page: Page, errors: dict[str, LazyText], key: str) -> datetime | None:
