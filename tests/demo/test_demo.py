@@ -355,10 +355,13 @@ def test_english_summary(demos: dict[str, Demo]) -> None:
                  "Opt-in emails waiting in the outbox: 3", "Duplicate deliveries ignored: 1",
                  "Skipped, each with its reason: 5", "Errors: 0"):
         assert line in demo.stdout
-    assert "Web app: http://127.0.0.1:" in demo.stdout
-    assert "/outbox (open an email and confirm the subscription)" in demo.stdout
     assert "Same email address as row 13." in demo.stdout
-    assert "curl -s -H 'Content-Type: application/json'" in demo.stdout
+    assert "Demo data: " in demo.stdout
+    assert "The web app and the sandbox stopped with the demo." in demo.stdout
+    # With --exit nothing answers at the addresses any more, so none is printed.
+    assert "Web app: http://127.0.0.1:" not in demo.stdout
+    assert "/outbox (open an email" not in demo.stdout
+    assert "curl -s -H" not in demo.stdout
     assert "Press Ctrl-C" not in demo.stdout + demo.stderr
 
 
@@ -368,7 +371,8 @@ def test_french_summary(demos: dict[str, Demo]) -> None:
     for line in (f"Exécutions réussies{NBSP}: 7",
                  f"Courriels de confirmation d’abonnement en attente dans la boîte d’envoi{NBSP}: 3",
                  f"Envois en double ignorés{NBSP}: 1", f"Erreurs{NBSP}: 0",
-                 "La personne n’a pas coché « Oui »", f"Application Web{NBSP}: http://127.0.0.1:"):
+                 "La personne n’a pas coché « Oui »", f"Application Web{NBSP}: http://127.0.0.1:",
+                 "curl -s -H 'Content-Type: application/json'"):
         assert line.replace(" « ", f" «{NBSP}").replace(" »", f"{NBSP}»") in demo.stdout, line
 
 

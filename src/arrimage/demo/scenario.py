@@ -222,7 +222,7 @@ class _Player:
             print_json(report.as_json())
         else:
             typer.echo("")
-            for line in report.text():
+            for line in report.text(serving=not self.options.exit_when_done):
                 typer.echo(line)
         if not self.options.exit_when_done:
             self.say(_("Press Ctrl-C to stop the demo."))

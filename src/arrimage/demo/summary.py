@@ -143,8 +143,12 @@ class DemoReport:
             "contacts": self.contacts,
         }
 
-    def text(self) -> list[str]:
-        """Return the summary's lines for people, in the current locale."""
+    def text(self, *, serving: bool = True) -> list[str]:
+        """Return the summary's lines for people, in the current locale.
+
+        ``serving`` is false when the demo stops after the summary: the addresses of the web
+        app and the outbox are then left out, because nothing answers there any more.
+        """
         counts = self.counts()
         seconds = format_decimal(round(self.seconds, 1), locale=BABEL_LOCALES[current_locale()])
         lines = [_("Arrimage demo: {deliveries} webhook deliveries and {rows} CSV rows played in "
@@ -174,6 +178,13 @@ class DemoReport:
         lines.append("  " + _("Errors: {count}", count=len(errors)))
         lines.extend("    - " + _item(item, problem) for item, problem in errors)
         lines.append("")
+
+        if not serving:
+            lines.append(_("Demo data: {path} (erased when the demo starts again)",
+                           path=self.addresses.data_dir))
+            lines.append(_("The web app and the sandbox stopped with the demo. Start it without "
+                           "--exit to open them."))
+            return lines
 
         lines.append(_("Web app: {url} (the first visit creates the administrator account)",
                        url=self.addresses.web_app))
