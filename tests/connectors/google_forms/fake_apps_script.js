@@ -1,6 +1,11 @@
-// Runs the generated Apps Script under Node with fake FormApp, Utilities and UrlFetchApp
-// objects built from the emulator's view of a form and a response (argv: script, view JSON).
-// Prints the request that UrlFetchApp.fetch received, as JSON.
+// Runs the generated Apps Script under Node with fake FormApp, Utilities, UrlFetchApp and
+// PropertiesService objects built from the emulator's view of a form and a response
+// (argv: script, view JSON, and optionally a scenario JSON).
+// Without a scenario: runs the form-submit handler, returns 200 to every fetch and prints the
+// requests that UrlFetchApp.fetch received, as JSON.
+// With a scenario {call: "submit" | "resend", statuses: [...], properties: {...}, known_ids}:
+// returns the given statuses to the fetches in turn (0 throws as an unreachable address does,
+// and 200 follows the last one), and prints {fetched, properties, error} after the call.
 'use strict';
 const crypto = require('crypto');
 const fs = require('fs');
@@ -8,6 +13,9 @@ const vm = require('vm');
 
 const script = fs.readFileSync(process.argv[2], 'utf8');
 const view = JSON.parse(fs.readFileSync(process.argv[3], 'utf8'));
+const scenario = process.argv[4] ? JSON.parse(fs.readFileSync(process.argv[4], 'utf8')) : null;
+const statuses = scenario ? scenario.statuses.slice() : [];
+const properties = Object.assign({}, scenario ? scenario.properties : {});
 const fetched = [];
 
 function fakeItem(item) {
@@ -40,6 +48,14 @@ const form = {
   getTitle: () => view.form.title,
   getItems: () => items,
   getResponses: () => [response],
+  // Ids in scenario.known_ids stand for other responses still in the form.
+  getResponse: (responseId) => {
+    const known = scenario && (scenario.known_ids || []).indexOf(responseId) !== -1;
+    if (responseId !== view.response.id && !known) {
+      throw new Error('No response with ID ' + responseId);
+    }
+    return response;
+  },
 };
 
 const context = {
@@ -58,11 +74,36 @@ const context = {
   UrlFetchApp: {
     fetch: (url, options) => {
       fetched.push({ url, options });
-      return { getResponseCode: () => 200, getContentText: () => '{"status": "accepted"}' };
+      const status = statuses.length ? statuses.shift() : 200;
+      if (status === 0) throw new Error('Address unavailable: ' + url);
+      const text = status === 200 ? '{"status": "accepted"}' : '{"detail": "unavailable"}';
+      return { getResponseCode: () => status, getContentText: () => text };
     },
   },
+  PropertiesService: {
+    getScriptProperties: () => ({
+      getProperty: (key) => (key in properties ? properties[key] : null),
+      setProperty: (key, value) => { properties[key] = String(value); },
+      deleteProperty: (key) => { delete properties[key]; },
+    }),
+  },
+  console: { log: () => {}, info: () => {}, warn: () => {}, error: () => {} },
 };
 vm.createContext(context);
 vm.runInContext(script, context, { filename: 'apps_script.js' });
-vm.runInContext('arrimageOnFormSubmit', context)({ source: form, response });
-process.stdout.write(JSON.stringify(fetched));
+if (!scenario) {
+  vm.runInContext('arrimageOnFormSubmit', context)({ source: form, response });
+  process.stdout.write(JSON.stringify(fetched));
+} else {
+  let error = null;
+  try {
+    if (scenario.call === 'resend') {
+      vm.runInContext('arrimageResendPending', context)();
+    } else {
+      vm.runInContext('arrimageOnFormSubmit', context)({ source: form, response });
+    }
+  } catch (caught) {
+    error = String(caught.message);
+  }
+  process.stdout.write(JSON.stringify({ fetched, properties, error }));
+}

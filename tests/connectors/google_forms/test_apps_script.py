@@ -162,6 +162,125 @@ def test_node_unsigned_without_secret(emulator: GoogleFormsEmulator, form_id: st
     assert headers == {"X-Arrimage-Secret": WEBHOOK_SECRET}
 
 
+# Responses that Arrimage does not accept are kept in the script's properties and sent again.
+
+PENDING = "arrimagePendingResponseIds"
+
+
+def run_scenario(view: dict[str, Any], tmp_path: Path, *, call: str = "submit",
+                 statuses: list[int] | None = None,
+                 properties: dict[str, str] | None = None,
+                 known_ids: list[str] | None = None) -> dict[str, Any]:
+    """Run the script under Node, the fetches getting ``statuses`` in turn.
+
+    Returns the requests fetched, the script properties afterwards and the error thrown, if any.
+    """
+    script_path = tmp_path / "Code.gs.js"
+    view_path = tmp_path / "view.json"
+    scenario_path = tmp_path / "scenario.json"
+    script_path.write_text(render(), encoding="utf-8")
+    view_path.write_text(json.dumps(view), encoding="utf-8")
+    scenario_path.write_text(json.dumps({"call": call, "statuses": statuses or [],
+                                         "properties": properties or {},
+                                         "known_ids": known_ids or []}), encoding="utf-8")
+    assert NODE is not None
+    done = subprocess.run([NODE, str(HARNESS), str(script_path), str(view_path), str(scenario_path)],
+                          capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+@pytest.fixture
+def response_view(emulator: GoogleFormsEmulator, form_id: str) -> dict[str, Any]:
+    response = emulator.state.submit(form_id, ANSWERS)
+    return emulator.state.apps_script_view(form_id, response["responseId"])
+
+
+@needs_node
+def test_refused_response_kept(response_view: dict[str, Any], tmp_path: Path) -> None:
+    result = run_scenario(response_view, tmp_path, statuses=[503, 0, 502])
+
+    response_id = response_view["response"]["id"]
+    assert len(result["fetched"]) == 3
+    assert json.loads(result["properties"][PENDING]) == [response_id]
+    assert f"Arrimage did not accept response {response_id} (HTTP 502" in result["error"]
+    assert "It is kept and sent again before the next response." in result["error"]
+
+
+@needs_node
+def test_rejected_response_not_retried(response_view: dict[str, Any], tmp_path: Path) -> None:
+    result = run_scenario(response_view, tmp_path, statuses=[401])
+
+    assert len(result["fetched"]) == 1
+    assert json.loads(result["properties"][PENDING]) == [response_view["response"]["id"]]
+    assert "(HTTP 401" in result["error"]
+
+
+@needs_node
+def test_kept_response_sent_by_resend(response_view: dict[str, Any], tmp_path: Path) -> None:
+    response_id = response_view["response"]["id"]
+    kept = {PENDING: json.dumps(["deleted-response", response_id])}
+
+    result = run_scenario(response_view, tmp_path, call="resend", properties=kept)
+
+    assert result["error"] is None
+    assert len(result["fetched"]) == 1
+    assert json.loads(result["fetched"][0]["options"]["payload"])["response_id"] == response_id
+    assert PENDING not in result["properties"]
+
+
+@needs_node
+def test_resend_stops_while_refused(response_view: dict[str, Any], tmp_path: Path) -> None:
+    response_id = response_view["response"]["id"]
+    kept = {PENDING: json.dumps([response_id])}
+
+    result = run_scenario(response_view, tmp_path, call="resend", statuses=[503], properties=kept)
+
+    assert result["error"] is None
+    assert len(result["fetched"]) == 1
+    assert json.loads(result["properties"][PENDING]) == [response_id]
+
+
+@needs_node
+def test_next_submit_sends_kept_first(response_view: dict[str, Any], tmp_path: Path) -> None:
+    response_id = response_view["response"]["id"]
+    kept = {PENDING: json.dumps([response_id])}
+
+    result = run_scenario(response_view, tmp_path, properties=kept)
+
+    # The kept response is sent again, then the submitted one (here the same response).
+    assert result["error"] is None
+    assert len(result["fetched"]) == 2
+    assert PENDING not in result["properties"]
+
+
+@needs_node
+def test_deleted_kept_response_dropped(response_view: dict[str, Any], tmp_path: Path) -> None:
+    deleted = [f"deleted-{index}" for index in range(3)]
+
+    result = run_scenario(response_view, tmp_path, statuses=[503, 503, 503],
+                          properties={PENDING: json.dumps(deleted)})
+
+    # The deleted responses cannot be sent, so they are dropped without a request.
+    assert len(result["fetched"]) == 3
+    assert json.loads(result["properties"][PENDING]) == [response_view["response"]["id"]]
+
+
+@needs_node
+def test_kept_ids_bounded(response_view: dict[str, Any], tmp_path: Path) -> None:
+    older = [f"older-{index}" for index in range(100)]
+
+    # The resend stops at the first older response, then the new one is refused and kept.
+    result = run_scenario(response_view, tmp_path, statuses=[503, 503, 503, 503],
+                          properties={PENDING: json.dumps(older)}, known_ids=older)
+
+    kept = json.loads(result["properties"][PENDING])
+    assert len(kept) == 100
+    assert kept[0] == "older-1"
+    assert kept[-1] == response_view["response"]["id"]
+
+
 # The script of a stored automation, and what Arrimage does with its request.
 
 

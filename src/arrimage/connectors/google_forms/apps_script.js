@@ -7,6 +7,8 @@
  *
  * Setup: save, then in Triggers (the clock icon) add a trigger that runs arrimageOnFormSubmit,
  * event source "From form", event type "On form submit". To test, run arrimageSendLatestResponse.
+ * A response that Arrimage does not accept is kept and sent again before the next response, and
+ * by arrimageResendPending, which a second, time-driven trigger (every hour) can run.
  *
  * The two secrets below let Arrimage accept only this form's responses. Anyone who can edit this
  * form can read them: share edit access only with people you trust.
@@ -17,14 +19,85 @@ var ARRIMAGE_WEBHOOK_SECRET = __ARRIMAGE_WEBHOOK_SECRET__;
 // Empty when the automation's trigger has no connection: the responses are then not signed.
 var ARRIMAGE_SIGNING_SECRET = __ARRIMAGE_SIGNING_SECRET__;
 var ARRIMAGE_MAX_ATTEMPTS = 3;
+// Script property that lists the ids of the responses to send again, as a JSON array.
+var ARRIMAGE_PENDING_PROPERTY = 'arrimagePendingResponseIds';
+// Google limits a property value to 9 kB. A response id is about 50 characters long, so 100 ids
+// fit with room to spare.
+var ARRIMAGE_MAX_PENDING = 100;
 var ARRIMAGE_DRIVE_FILE_URL = 'https://drive.google.com/open?id=';
 // Items that show text or media and take no answer.
 var ARRIMAGE_LAYOUT_TYPES = ['SECTION_HEADER', 'PAGE_BREAK', 'IMAGE', 'VIDEO'];
 
-/** Installable "On form submit" trigger: sends the submitted response. */
+/** Installable "On form submit" trigger: sends the responses kept earlier, then this one. */
 function arrimageOnFormSubmit(e) {
   var form = e && e.source ? e.source : FormApp.getActiveForm();
+  arrimageResendPendingOf(form);
   arrimageSend(form, e.response);
+}
+
+/** Sends again the responses that Arrimage did not accept; a time-driven trigger can run it. */
+function arrimageResendPending() {
+  arrimageResendPendingOf(FormApp.getActiveForm());
+}
+
+/** Sends each kept response once, in order; stops at the first one that fails again. */
+function arrimageResendPendingOf(form) {
+  var pending = arrimagePendingIds();
+  while (pending.length) {
+    var responseId = pending[0];
+    var response = arrimageFindResponse(form, responseId);
+    if (response) {
+      var result = arrimagePost(form, response, 1);
+      if (!result.accepted) {
+        console.warn('Arrimage still does not accept response ' + responseId + ' (' +
+                     result.problem + '); it stays kept.');
+        return;
+      }
+    }
+    // A response deleted from the form since then cannot be sent, so it is dropped too.
+    pending.shift();
+    arrimageSavePendingIds(pending);
+  }
+}
+
+/** Returns the response with this id, or null if it was deleted from the form. */
+function arrimageFindResponse(form, responseId) {
+  try {
+    return form.getResponse(responseId);
+  } catch (error) {
+    return null;
+  }
+}
+
+/** Returns the ids of the kept responses, oldest first. */
+function arrimagePendingIds() {
+  var stored = PropertiesService.getScriptProperties().getProperty(ARRIMAGE_PENDING_PROPERTY);
+  return stored ? JSON.parse(stored) : [];
+}
+
+function arrimageSavePendingIds(ids) {
+  var properties = PropertiesService.getScriptProperties();
+  if (ids.length) {
+    properties.setProperty(ARRIMAGE_PENDING_PROPERTY, JSON.stringify(ids));
+  } else {
+    properties.deleteProperty(ARRIMAGE_PENDING_PROPERTY);
+  }
+}
+
+/** Keeps a response's id to send it again later; past the limit, the oldest id is dropped. */
+function arrimageKeepPending(responseId) {
+  var pending = arrimagePendingIds();
+  if (pending.indexOf(responseId) !== -1) {
+    return;
+  }
+  pending.push(responseId);
+  if (pending.length > ARRIMAGE_MAX_PENDING) {
+    console.error('More than ' + ARRIMAGE_MAX_PENDING + ' responses wait for Arrimage: ' +
+                  'response ' + pending[0] + ' is no longer kept. Send it with the Forms API ' +
+                  'trigger, or run arrimageSendLatestResponse for the latest one.');
+    pending.shift();
+  }
+  arrimageSavePendingIds(pending);
 }
 
 /** Sends the form's latest response, to test the setup and grant the permissions. */
@@ -145,26 +218,46 @@ function arrimageRequest(form, response) {
   };
 }
 
-/** Posts one response to Arrimage; tries again on 429 and 5xx, then fails the execution. */
+/** Posts one response to Arrimage; keeps it for later and fails the execution if refused. */
 function arrimageSend(form, response) {
+  var result = arrimagePost(form, response, ARRIMAGE_MAX_ATTEMPTS);
+  if (result.accepted) {
+    return result.answer;
+  }
+  arrimageKeepPending(response.getId());
+  // A failed execution is listed in Executions, and Google emails the trigger's owner.
+  throw new Error('Arrimage did not accept response ' + response.getId() + ' (' +
+                  result.problem + '). It is kept and sent again before the next response.');
+}
+
+/**
+ * Posts one response, trying again on 429, 5xx and network errors, up to maxAttempts times.
+ * Returns {accepted: true, answer} or {accepted: false, problem}.
+ */
+function arrimagePost(form, response, maxAttempts) {
   var request = arrimageRequest(form, response);
-  var status = 0;
-  var text = '';
-  for (var attempt = 1; attempt <= ARRIMAGE_MAX_ATTEMPTS; attempt++) {
-    var answer = UrlFetchApp.fetch(ARRIMAGE_WEBHOOK_URL, request);
-    status = answer.getResponseCode();
-    text = answer.getContentText();
-    if (status >= 200 && status < 300) {
-      return JSON.parse(text);
+  var problem = '';
+  for (var attempt = 1; attempt <= maxAttempts; attempt++) {
+    var retry = true;
+    try {
+      var answer = UrlFetchApp.fetch(ARRIMAGE_WEBHOOK_URL, request);
+      var status = answer.getResponseCode();
+      var text = answer.getContentText();
+      if (status >= 200 && status < 300) {
+        return {accepted: true, answer: JSON.parse(text)};
+      }
+      problem = 'HTTP ' + status + ': ' + text.slice(0, 500);
+      retry = status === 429 || status >= 500;
+    } catch (error) {
+      // UrlFetchApp throws when the address cannot be reached or the request times out.
+      problem = String(error && error.message ? error.message : error).slice(0, 500);
     }
-    if (status !== 429 && status < 500) {
+    if (!retry) {
       break;
     }
-    if (attempt < ARRIMAGE_MAX_ATTEMPTS) {
+    if (attempt < maxAttempts) {
       Utilities.sleep(2000 * attempt);
     }
   }
-  // A failed execution is listed in Executions, and Google emails the trigger's owner.
-  throw new Error('Arrimage did not accept response ' + response.getId() + ' (HTTP ' + status +
-                  '): ' + text.slice(0, 500));
+  return {accepted: false, problem: problem};
 }
