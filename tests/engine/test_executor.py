@@ -8,6 +8,7 @@ The ``runtime`` fixture runs each test on SQLite and on PostgreSQL with Redis.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,12 +16,16 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
+from arrimage.connectors.cyberimpact import APP as CYBERIMPACT
 from arrimage.connectors.declaration import App, Operation, OperationKind
 from arrimage.engine.executor import RunPlan
 from arrimage.engine.records import StepRecord, StepStatus
 from arrimage.i18n import _l
 from arrimage.runtime import Runtime
+from arrimage.sandbox import SandboxConfig
 from arrimage.storage.events import NewEvent
+from tests.sandbox.conftest import SandboxServer
+from tests.sandbox.helpers import SEED, TOKEN
 from tests.support.processes import free_port, in_process_server
 from tests.support.sink import Reply, Sink
 
@@ -509,3 +514,89 @@ def test_wrong_secret_key_fails_step(runtime: Runtime, sink: Sink) -> None:
     assert ".." not in english(run["error"])
     assert "ne peut pas être déchiffré" in run["error"]["message"]["fr_CA"]
     assert sink.requests == []
+
+
+def test_filter_warning_inside_text_recorded(runtime: Runtime, sink: Sink) -> None:
+    step = http_step("notify", f"{sink.url}/hook",
+                     body={"note": "Né le {{ trigger.naissance | birthdate }} à Québec"})
+    saved = runtime.automations.save(automation(step))
+    runtime.automations.set_enabled(saved["id"], True)
+    secret = runtime.automations.webhook_secret(saved["id"])
+
+    with in_process_server(runtime, consumer=False, scheduler=False) as base_url:
+        answer = httpx.post(f"{base_url}/hooks/{saved['id']}/{secret}",
+                            json={"naissance": "31/02/1990"}, timeout=10)
+        run_id = answer.json()["events"][0]["run_id"]
+        assert runtime.execute_run(run_id) == "succeeded"
+        run = httpx.get(f"{base_url}/api/runs/{run_id}", timeout=10).json()
+
+    assert sink.requests[0].json() == {"note": "Né le 31/02/1990 à Québec"}
+    warnings = steps_by_id(run)["notify"]["warnings"]
+    assert len(warnings) == 1
+    assert warnings[0]["field"] == "body"
+    assert warnings[0]["code"] == "birthdate.impossible"
+    assert warnings[0]["message"]["en"] == (
+        'The birthdate filter could not convert "31/02/1990", so the text keeps it as it was. '
+        'The reason: "31/02/1990" is not a real date, so the birthdate is left out. '
+        "Check the day and the month.")
+    assert warnings[0]["message"]["fr_CA"] == (
+        "Le filtre birthdate n’a pas pu convertir «\u00a031/02/1990\u00a0», donc le texte le garde "
+        "tel quel. La raison\u00a0: La date «\u00a031/02/1990\u00a0» n’existe pas, donc la date de "
+        "naissance n’est pas transmise. Vérifiez le jour et le mois.")
+
+
+def test_filter_warning_kept_on_failed_step(runtime: Runtime, sink: Sink) -> None:
+    sink.replies = [Reply(status=400, body={"error": "bad country"})]
+    step = http_step("notify", f"{sink.url}/hook", body={"pays": "{{ trigger.pays | country }}"})
+    run_id = start_run(runtime, automation(step), {"pays": "Québec"})
+
+    assert runtime.execute_run(run_id) == "failed"
+
+    record = steps_by_id(runtime.runs.get(run_id))["notify"]
+    assert sink.requests[0].json() == {"pays": None}
+    assert [warning["code"] for warning in record["warnings"]] == ["country.province_not_country"]
+    assert record["warnings"][0]["message"]["en"].startswith(
+        '"Québec" is a Canadian province or territory, not a country.')
+    assert record["warnings"][0]["message"]["fr_CA"].startswith(
+        "«\u00a0Québec\u00a0» est une province ou un territoire du Canada, pas un pays.")
+
+
+def test_converted_filter_leaves_no_warning(runtime: Runtime, sink: Sink) -> None:
+    step = http_step("notify", f"{sink.url}/hook",
+                     body={"note": "Né le {{ trigger.naissance | birthdate }}"})
+    run_id = start_run(runtime, automation(step), {"naissance": "4 décembre 1990"})
+
+    assert runtime.execute_run(run_id) == "succeeded"
+
+    assert sink.requests[0].json() == {"note": "Né le 1990-12-04"}
+    assert steps_by_id(runtime.runs.get(run_id))["notify"]["warnings"] == []
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[SandboxServer]:
+    running = SandboxServer(SandboxConfig(tokens=[TOKEN], seed=SEED)).start()
+    yield running
+    running.stop()
+
+
+def test_filter_and_connector_warnings_together(runtime: Runtime, sandbox: SandboxServer) -> None:
+    httpx.post(f"{sandbox.base_url}/_sandbox/reset", headers={"Authorization": f"Bearer {TOKEN}"},
+               timeout=10).raise_for_status()
+    connection = runtime.connections.create(CYBERIMPACT, "Bac à sable",
+                                            {"token": TOKEN, "base_url": sandbox.base_url})
+    step = {"id": "contact", "app": "cyberimpact", "action": "create_contact",
+            "connection": connection["id"],
+            "input": {"email": "{{ trigger.courriel }}", "country": "{{ trigger.pays }}",
+                      "note": "Né le {{ trigger.naissance | birthdate }} à Québec",
+                      "relation_type": "web-contacts", "consent_proof": "Formulaire du site"}}
+    run_id = start_run(runtime, automation(step),
+                       {"courriel": "lea.roy@example.com", "pays": "Québec", "naissance": "31/02/1990"})
+
+    assert runtime.execute_run(run_id) == "succeeded"
+
+    record = steps_by_id(runtime.runs.get(run_id))["contact"]
+    assert [(warning["field"], warning["code"]) for warning in record["warnings"]] == [
+        ("note", "birthdate.impossible"), ("country", "country.province_not_country")]
+    note_warning = record["warnings"][0]["message"]
+    assert note_warning["en"].startswith('The birthdate filter could not convert "31/02/1990"')
+    assert note_warning["fr_CA"].startswith("Le filtre birthdate n’a pas pu convertir «\u00a031/02/1990\u00a0»")

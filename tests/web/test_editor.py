@@ -491,3 +491,52 @@ def test_real_test_run_page_refreshes(admin: httpx.Client, runtime: Runtime) -> 
                        token_from=f"/automations/{automation_id}/test/real")
 
     assert '<meta http-equiv="refresh" content="3">' in queued.text
+
+
+# -- format options --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("locale", ["fr_CA", "en"])
+def test_format_options_date_order_saved_and_previewed(admin: httpx.Client, runtime: Runtime, locale: str) -> None:
+    automation_id, _page = create(admin)
+    paste_sample(admin, automation_id, {**SAMPLE, "naissance": "04/12/1990"})
+    post_form(admin, "/language", {"locale": locale, "next": "/automations"}, token_from="/automations")
+    fields = {**OPTIN_FIELDS, "steps[0]::in::birthdate": "{{ trigger.naissance }}"}
+
+    before = admin.post(f"/automations/{automation_id}/preview",
+                        data={"csrf_token": form_token(admin.get(f"/automations/{automation_id}/edit")), **fields})
+    saved = edit(admin, automation_id, {**fields, "steps[0]::formats::shown": "1",
+                                        "steps[0]::formats::date_order": "mdy",
+                                        "steps[0]::formats::default_language": ""})
+    page = admin.get(f"/automations/{automation_id}/edit")
+    after = admin.post(f"/automations/{automation_id}/preview",
+                       data={"csrf_token": form_token(page), **fields, "steps[0]::formats::shown": "1",
+                             "steps[0]::formats::date_order": "mdy"})
+
+    assert "done=saved" in str(saved.url)
+    assert document(runtime, automation_id)["steps"][0]["formats"] == {"date_order": "mdy"}
+    assert before.json()["fields"]["steps[0]::birthdate"]["sent"] == "1990-12-04"
+    assert after.json()["fields"]["steps[0]::birthdate"]["sent"] == "1990-04-12"
+    section = page.text.split('<details class="format-options"')[1].split("</details>")[0]
+    if locale == "en":
+        assert "<summary>Format options" in section
+        assert "(changed)" in section
+        assert '<option value="mdy" selected>Month first: 04/12/1990 is April 12, 1990</option>' in section
+        assert "Send as mapped, without conversion" in section
+    else:
+        assert "<summary>Options de format" in section
+        assert "(modifiées)" in section
+        assert '<option value="mdy" selected>Mois d’abord\u00a0: 04/12/1990 est le 12 avril 1990</option>' in section
+        assert "Transmettre tel qu’associé, sans conversion" in section
+    assert "&#34;1990-04-12&#34;" in page.text or "&quot;1990-04-12&quot;" in page.text
+
+
+def test_format_options_problem_shown_open(admin: httpx.Client, runtime: Runtime) -> None:
+    automation_id, _page = create(admin)
+
+    rejected = edit(admin, automation_id, {"steps[0]::formats::shown": "1", "steps[0]::formats::date_order": "dym"})
+
+    assert rejected.status_code == 422
+    section = rejected.text.split('<details class="format-options"')[1].split("</details>")[0]
+    assert section.startswith(' id="formats-steps-0-" open>')
+    assert "&#39;dym&#39; ne fait pas partie des choix possibles\u00a0: dmy, mdy, ymd." in section
+    assert "formats" not in document(runtime, automation_id)["steps"][0]

@@ -52,6 +52,7 @@ TEXTS = {
         "turn_on": "Activer", "turned_on": "L’automatisation est activée.", "succeeded": "Réussie",
         "add": "Ajouter", "name_optin": "Réponse au formulaire → demande de confirmation",
         "name_find": "Trouver le contact → chemins", "found": "Chemin A",
+        "format_options": "Options de format", "name_formats": "Formulaire américain → contact",
     },
     "en": {
         "accept_language": "en-CA,en;q=0.9", "create_account": "Create the account", "sandbox": "Use the local sandbox",
@@ -60,6 +61,7 @@ TEXTS = {
         "back": "Back to the editor", "turn_on": "Turn on", "turned_on": "The automation is on.",
         "succeeded": "Succeeded", "add": "Add", "name_optin": "Form response → opt-in request",
         "name_find": "Find the contact → paths", "found": "Path A",
+        "format_options": "Format options", "name_formats": "US form → contact",
     },
 }
 
@@ -325,4 +327,45 @@ def test_find_then_paths(browser: Any, runtime: Runtime, sandbox: SandboxServer,
         assert message["to"] == "nouvelle.personne@exemple.ca"
         page.goto(f"{base}/runs?automation={automation_id}")
         walk.screens.save("runs")
+        walk.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("locale", ["fr_CA", "en"])
+def test_format_options_change_preview(browser: Any, runtime: Runtime, sandbox: SandboxServer,  # noqa: F811
+                                       locale: str) -> None:
+    with in_process_server(runtime, consumer=False, scheduler=False) as base:
+        walk = Walk(browser, base, locale, f"{locale}/format-options")
+        page = walk.page
+        walk.start(sandbox.base_url)
+        automation_id = walk.new_automation("webhook.catch_hook", "action:cyberimpact.create_contact",
+                                            walk.texts["name_formats"])
+        page.locator("#sample-json").fill('{"email": "kim.nguyen@example.com", "birthday": "04/12/1990", '
+                                          '"state": "California"}')
+        page.locator("#sample-data form:has(#sample-json) button").click()
+        page.wait_for_url(re.compile(r"done=sample"))
+        walk.map_value("f-steps-0--birthdate", "{{ trigger.birthday }}")
+        walk.map_value("f-steps-0--country", "{{ trigger.state }}")
+        walk.wait_preview("steps[0]::birthdate", '"1990-12-04"')
+
+        # The section is folded until opened, and works without leaving the page.
+        options = page.locator("#formats-steps-0-")
+        assert not options.locator("#formats-steps-0--date-order").is_visible()
+        options.get_by_text(walk.texts["format_options"]).click()
+        page.locator("#formats-steps-0--date-order").select_option("mdy")
+        options.locator('input[name="steps[0]::formats::province_implies_country"]').check()
+        walk.wait_preview("steps[0]::birthdate", '"1990-04-12"')
+        walk.wait_preview("steps[0]::country", '"US"')
+        walk.screens.save("format-options")
+        options.screenshot(path=str(walk.screens.folder / "format-options-section.png"))
+        walk.save()
+
+        step = runtime.automations.get(automation_id)["document"]["steps"][0]
+        assert step["formats"] == {"date_order": "mdy", "province_implies_country": True}
+        walk.wait_preview("steps[0]::birthdate", '"1990-04-12"')
+        page.set_viewport_size({"width": 375, "height": 740})
+        page.locator("#formats-steps-0-").get_by_text(walk.texts["format_options"]).click()
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the format options are {overflow} px wider than a phone screen"
+        walk.screens.save("format-options-phone")
         walk.close()

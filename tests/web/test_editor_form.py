@@ -90,3 +90,72 @@ def test_draft_skips_only_missing_values() -> None:
     assert draft.steps[0].id == "send_optin"
     with pytest.raises(DocumentError):
         load_document(document, APPS)
+
+
+def contact_draft(formats: dict | None = None) -> dict:
+    step = {"id": "contact", "type": "action", "app": "cyberimpact", "action": "create_contact",
+            "input": {"email": "{{ trigger.email }}"}}
+    if formats is not None:
+        step["formats"] = formats
+    return {"name": "Essai", "trigger": {"app": "webhook", "event": "catch_hook"}, "steps": [step]}
+
+
+FORMATS_DEFAULTS = {"steps[0]::formats::shown": "1", "steps[0]::formats::date_order": "dmy",
+                    "steps[0]::formats::default_language": ""}
+
+
+def test_formats_read_from_the_form() -> None:
+    form = {**FORMATS_DEFAULTS, "steps[0]::formats::date_order": "mdy",
+            "steps[0]::formats::default_language": "fr_ca",
+            "steps[0]::formats::province_implies_country": "yes",
+            "steps[0]::formats::off::note": "yes", "steps[0]::formats::off::birthdate": "yes"}
+
+    read = read_form(contact_draft(), form, APPS)
+
+    assert read.document["steps"][0]["formats"] == {
+        "date_order": "mdy", "default_language": "fr_ca", "province_implies_country": True,
+        "off": ["birthdate", "note"]}
+    assert read.problems == {}
+    parsed = load_document(read.document, APPS, draft=True).steps[0]
+    assert parsed.format_settings().off == frozenset({"birthdate", "note"})
+
+
+def test_formats_only_changed_options_kept() -> None:
+    read = read_form(contact_draft(), {**FORMATS_DEFAULTS, "steps[0]::formats::date_order": "ymd"}, APPS)
+
+    assert read.document["steps"][0]["formats"] == {"date_order": "ymd"}
+
+
+def test_formats_at_defaults_removed() -> None:
+    stored = contact_draft({"off": ["note"], "date_order": "mdy", "province_implies_country": True})
+
+    read = read_form(stored, FORMATS_DEFAULTS, APPS)
+
+    assert "formats" not in read.document["steps"][0]
+
+
+def test_formats_absent_from_form_kept() -> None:
+    stored = contact_draft({"off": ["note"], "date_order": "mdy"})
+
+    read = read_form(stored, {"steps[0]::in::first_name": "{{ trigger.prenom }}"}, APPS)
+
+    assert read.document["steps"][0]["formats"] == {"off": ["note"], "date_order": "mdy"}
+
+
+def test_formats_options_not_shown_kept() -> None:
+    # "Find contact" converts only the email address, so its card offers no date order.
+    stored = {"name": "Essai", "trigger": {"app": "webhook", "event": "catch_hook"},
+              "steps": [{"id": "find", "type": "search", "app": "cyberimpact", "action": "find_contact",
+                         "input": {}, "formats": {"date_order": "mdy"}}]}
+
+    read = read_form(stored, {"steps[0]::formats::shown": "1", "steps[0]::formats::off::email": "yes"}, APPS)
+
+    assert read.document["steps"][0]["formats"] == {"date_order": "mdy", "off": ["email"]}
+
+
+def test_formats_invalid_choice_left_to_validation() -> None:
+    read = read_form(contact_draft(), {**FORMATS_DEFAULTS, "steps[0]::formats::date_order": "dym"}, APPS)
+
+    with pytest.raises(DocumentError) as raised:
+        load_document(read.document, APPS, draft=True)
+    assert raised.value.issues[0].location == "step 'contact' (steps[0]), field formats.date_order"

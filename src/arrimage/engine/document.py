@@ -29,9 +29,11 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    SerializerFunctionWrapHandler,
     Tag,
     ValidationError,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -108,6 +110,12 @@ class Formats(_Model):
     def _lower_case(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
 
+    @model_serializer(mode="wrap")
+    def _without_defaults(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Stored and exported documents keep only the options that differ from the default.
+        dumped: dict[str, Any] = handler(self)
+        return {key: value for key, value in dumped.items() if value != FORMAT_DEFAULTS.get(key)}
+
     def settings(self) -> FormatSettings:
         """Return the block as connectors receive it in ``StepContext.formats``."""
         return FormatSettings(
@@ -116,6 +124,12 @@ class Formats(_Model):
             default_language=self.default_language,
             province_implies_country=self.province_implies_country,
         )
+
+
+# Each option of a formats: block with its default value.
+FORMAT_DEFAULTS: dict[str, Any] = {
+    name: info.get_default(call_default_factory=True) for name, info in Formats.model_fields.items()
+}
 
 
 class _OperationStep(_StepBase):

@@ -40,6 +40,7 @@ from arrimage.engine.retry import retry_delay
 from arrimage.engine.templates import TemplateRenderer
 from arrimage.i18n import _l
 from arrimage.logs import ContextAdapter
+from arrimage.normalize.result import Message
 
 logger = logging.getLogger(__name__)
 
@@ -251,8 +252,10 @@ class _Walk:
                 raise PermanentStepError(_l(
                     "The app {app} has no {kind} {operation} in this version of Arrimage.",
                     app=step.app, kind=str(kind), operation=step.action))
-            values = self._mapped_input(step, operation)
+            values, filter_warnings = self._mapped_input(step, operation)
             record.input = values
+            # Recorded now, so a step that fails still shows why a filter kept or dropped a value.
+            record.warnings = filter_warnings
             connection = (
                 self.executor.resolve_connection(step.connection, step.app) if step.connection else None
             )
@@ -269,7 +272,7 @@ class _Walk:
                 progress=_progress_of(previous),
             )
             record.output = operation.perform(context, values)
-            record.warnings = context.warnings
+            record.warnings = filter_warnings + context.warnings
         except StepError as exc:
             if context is not None and context.progress:
                 record.output = {"progress": context.progress}
@@ -286,18 +289,29 @@ class _Walk:
         self._succeed(record)
         self.outputs[step.id] = record.output
 
-    def _mapped_input(self, step: ActionStep | SearchStep, operation: Any) -> dict[str, Any]:
+    def _mapped_input(
+        self, step: ActionStep | SearchStep, operation: Any
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Render the step's input, and return it with the warnings of the format filters.
+
+        A format filter that cannot convert a value never fails the template, so its message
+        becomes a warning ``{"field", "code", "message"}`` of the step, as a connector's does.
+        """
         values: dict[str, Any] = {}
+        warnings: list[dict[str, Any]] = []
         for field in operation.fields:
             if field.key in step.input:
+                messages: list[Message] = []
                 values[field.key] = self.executor.renderer.render(
-                    step.input[field.key], self.data, field_location(step.id, field.key))
+                    step.input[field.key], self.data, field_location(step.id, field.key),
+                    filter_messages=messages)
+                warnings += [filter_warning(field.key, message) for message in messages]
             elif field.default is not None:
                 values[field.key] = field.default
         for field in operation.fields:
             if field.required and is_blank(values.get(field.key)):
                 raise empty_field_error(step.id, field.key)
-        return values
+        return values, warnings
 
     def _test(self, conditions: list[Condition], match: str, where: str) -> tuple[bool, list[dict[str, Any]]]:
         return evaluate_conditions(
@@ -368,6 +382,11 @@ def template_data(
 def field_location(step_id: str, field_key: str) -> str:
     """Return the location that template errors name for one field of a step."""
     return f"step {step_id!r}, field {field_key!r}"
+
+
+def filter_warning(field_key: str, message: Message) -> dict[str, Any]:
+    """Return a format filter's message as a step record's warning, in every language."""
+    return {"field": field_key, "code": message.code, "message": message.text.as_dict()}
 
 
 def is_blank(value: Any) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timezone
 from typing import Any
 
@@ -67,10 +68,11 @@ class ConnectionRepository:
             _reject_taken_name(session, app, name.strip() or app.key, connection_id)
 
     def update(self, connection_id: str, app: App, *, name: str | None = None,
-               values: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Rename a connection or replace some of its values (others are kept).
+               values: dict[str, Any] | None = None, removed: Collection[str] = ()) -> dict[str, Any]:
+        """Rename a connection, replace some of its values and remove the keys in ``removed``.
 
-        Raises :class:`ConflictError` when the new name is taken by another connection to ``app``.
+        Values that are neither replaced nor removed are kept. Raises :class:`ConflictError`
+        when the new name is taken by another connection to ``app``.
         """
         with self.db.session() as session:
             connection = _get(session, connection_id)
@@ -78,11 +80,13 @@ class ConnectionRepository:
                 self._lock_names(session)
                 _reject_taken_name(session, app, name.strip(), connection_id)
                 connection.name = name.strip()
-            if values:
-                config, secrets = _split_values(app, values)
-                connection.config = {**connection.config, **config}
-                merged = {**self.box.decrypt_json(connection.secrets), **secrets}
-                connection.secrets = self.box.encrypt_json(merged)
+            if values or removed:
+                config, secrets = _split_values(app, values or {})
+                kept_config = {key: value for key, value in connection.config.items() if key not in removed}
+                connection.config = {**kept_config, **config}
+                stored = self.box.decrypt_json(connection.secrets)
+                kept_secrets = {key: value for key, value in stored.items() if key not in removed}
+                connection.secrets = self.box.encrypt_json({**kept_secrets, **secrets})
             connection.updated_at = datetime.now(timezone.utc)
             return summarize(connection)
 

@@ -11,7 +11,10 @@ holds:
 - ``fix::<field>``: the value chosen in the list of a fixed single-choice or yes/no field;
 - ``pick::<field>::<choice>``: one checked choice of a fixed multiple-choice field;
 - ``cond[<i>]::value|operator|compare_to``: a condition of a filter step;
-- ``branch[<j>]::name``, ``branch[<j>]::match``, ``branch[<j>]::cond[<i>]::…``: a path's branch.
+- ``branch[<j>]::name``, ``branch[<j>]::match``, ``branch[<j>]::cond[<i>]::…``: a path's branch;
+- ``formats::date_order``, ``formats::default_language``, ``formats::province_implies_country``
+  and ``formats::off::<field>``: the step's ``formats:`` block, read only when the form also
+  holds ``formats::shown`` (an unchecked box posts nothing).
 
 :func:`read_form` applies the posted values to the stored document and returns the new
 document with the problems found while reading (a JSON field that does not parse), keyed by
@@ -28,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from arrimage.connectors.declaration import App, Field, FieldType, Operation, OperationKind
+from arrimage.engine.document import FORMAT_DEFAULTS
 from arrimage.i18n import LazyText, _, _l
 
 SEPARATOR = "::"
@@ -36,6 +40,10 @@ MAPPED = "mapped"
 # A new condition: the value must exist. The editor fills it in before it means anything.
 NEW_CONDITION: dict[str, Any] = {"value": "", "operator": "exists"}
 _INDEX = re.compile(r"^(?P<key>[a-z_]+)\[(?P<index>\d+)\]$")
+# Each option of a step's formats: block, with the normalizer that reads it. The editor offers
+# an option only on steps that have a field with that normalizer.
+FORMAT_OPTIONS = {"date_order": "birthdate", "default_language": "language",
+                  "province_implies_country": "country"}
 
 
 def input_name(location: str, *parts: str | int) -> str:
@@ -61,6 +69,17 @@ def field_mode(field: Field, value: Any) -> str:
     if field.choices and field.type is FieldType.CHOICE:
         return FIXED if str(value) in {choice.value for choice in field.choices} else MAPPED
     return FIXED
+
+
+def converted_fields(operation: Operation) -> list[Field]:
+    """Return the fields that a normalizer converts: those a formats: block can turn off."""
+    return [field for field in operation.fields if field.normalizer]
+
+
+def format_options(operation: Operation) -> list[str]:
+    """Return the formats: options that change how some field of ``operation`` is converted."""
+    normalizers = {field.normalizer for field in operation.fields}
+    return [option for option, normalizer in FORMAT_OPTIONS.items() if normalizer in normalizers]
 
 
 def text_of(value: Any) -> str:
@@ -152,6 +171,7 @@ def read_form(stored: dict[str, Any], form: dict[str, str], apps: dict[str, App]
             _read_connection(step, location, form)
             if operation is not None:
                 _read_fields(step, location, operation, form, problems)
+                _read_formats(step, location, operation, form)
         elif kind == "filter":
             _read_conditions(step, location, form)
         elif kind == "path":
@@ -197,6 +217,45 @@ def _read_fields(step: dict[str, Any], location: str, operation: Operation,
         else:
             _set(values, field.key, _parsed(field, text, text_name, problems))
     step["input"] = values
+
+
+def _read_formats(step: dict[str, Any], location: str, operation: Operation, form: dict[str, str]) -> None:
+    """Rebuild the step's formats: block from the form, without the options at their default.
+
+    Options and fields that the card does not show keep their stored values. An invalid posted
+    value is stored as it is, so the document's validation reports it with the valid choices.
+    """
+    def posted(*parts: str) -> str | None:
+        return form.get(input_name(location, "formats", *parts))
+
+    if posted("shown") is None:
+        return
+    block = dict(step.get("formats") or {})
+    offered = format_options(operation)
+    date_order = posted("date_order")
+    if "date_order" in offered and date_order is not None:
+        block["date_order"] = date_order.strip()
+    default_language = posted("default_language")
+    if "default_language" in offered and default_language is not None:
+        block["default_language"] = default_language.strip() or None
+    if "province_implies_country" in offered:
+        block["province_implies_country"] = bool(posted("province_implies_country"))
+
+    stored_off = block.get("off") or []
+    off = [stored_off] if isinstance(stored_off, str) else list(stored_off)
+    for field in converted_fields(operation):
+        checked = bool(posted("off", field.key))
+        if checked and field.key not in off:
+            off.append(field.key)
+        elif not checked and field.key in off:
+            off.remove(field.key)
+    block["off"] = off
+
+    changed = {key: value for key, value in block.items() if value != FORMAT_DEFAULTS.get(key)}
+    if changed:
+        step["formats"] = changed
+    else:
+        step.pop("formats", None)
 
 
 def _parsed(field: Field, text: str, name: str, problems: dict[str, LazyText]) -> Any:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from arrimage.connectors.declaration import App, Field, FieldType, Operation
+from arrimage.engine.document import FORMAT_DEFAULTS
 from arrimage.engine.errors import ArrimageError, DocumentIssue
 from arrimage.engine.lookups import load_choices
 from arrimage.engine.preview import AutomationPreview, FieldPreview
@@ -20,7 +21,9 @@ from arrimage.i18n import LazyText, _l
 from arrimage.runtime import Runtime
 from arrimage.web.editor.form import (
     FIXED,
+    converted_fields,
     field_mode,
+    format_options,
     input_name,
     offers_fixed,
     operation_of,
@@ -78,6 +81,38 @@ class FieldView:
 
 
 @dataclass
+class FormatOptionsView:
+    """The "Format options" section of a step card: its formats: block as form inputs.
+
+    ``options`` lists the block's options that apply to the step's fields (see
+    :func:`~arrimage.web.editor.form.format_options`). ``off`` is the set of field keys sent as
+    mapped. ``problems`` are the validation messages about the block.
+    """
+
+    location: str
+    options: list[str]
+    fields: list[Field]
+    date_order: str
+    default_language: str
+    province_implies_country: bool
+    off: set[str]
+    problems: list[Any] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """Whether any option differs from its default, which the collapsed section shows."""
+        return (self.date_order != FORMAT_DEFAULTS["date_order"] or bool(self.default_language)
+                or self.province_implies_country or bool(self.off))
+
+    def name(self, *parts: str) -> str:
+        return input_name(self.location, "formats", *parts)
+
+    @property
+    def anchor(self) -> str:
+        return re.sub(r"[^a-zA-Z0-9_-]", "-", f"formats-{self.location}")
+
+
+@dataclass
 class ConditionView:
     index: int
     value: str
@@ -112,6 +147,7 @@ class StepCard:
     otherwise: list[StepCard] = field(default_factory=list)
     problems: list[Any] = field(default_factory=list)
     status: str | None = None
+    formats: FormatOptionsView | None = None
 
     @property
     def anchor(self) -> str:
@@ -198,6 +234,8 @@ class _Builder:
             card.connections = self.connections(app_key)
             if card.operation is not None:
                 card.fields = [self.field_view(location, step, declared) for declared in card.operation.fields]
+                if kind != "trigger":
+                    card.formats = self.format_view(location, step, card.operation)
             card.problems += self.field_problems.get((location, "connection"), [])
         elif kind == "filter":
             card.conditions = _conditions(step)
@@ -214,6 +252,24 @@ class _Builder:
 
     def cards(self, steps: list[dict[str, Any]], prefix: str) -> list[StepCard]:
         return [self.card(f"{prefix}[{index}]", step, step_kind(step)) for index, step in enumerate(steps)]
+
+    def format_view(self, location: str, step: dict[str, Any], operation: Operation) -> FormatOptionsView | None:
+        """Return the step's format options, or None when no field of the step is converted."""
+        fields = converted_fields(operation)
+        if not fields:
+            return None
+        block = step.get("formats") or {}
+        off = block.get("off") or []
+        problems = [message for (where, key), messages in self.field_problems.items()
+                    if where == location and (key == "formats" or key.startswith("formats."))
+                    for message in messages]
+        return FormatOptionsView(
+            location=location, options=format_options(operation), fields=fields,
+            date_order=str(block.get("date_order") or FORMAT_DEFAULTS["date_order"]),
+            default_language=str(block.get("default_language") or ""),
+            province_implies_country=block.get("province_implies_country") is True,
+            off={off} if isinstance(off, str) else {str(key) for key in off},
+            problems=problems)
 
     def field_view(self, location: str, step: dict[str, Any], declared: Field) -> FieldView:
         value = (step.get("input") or {}).get(declared.key)

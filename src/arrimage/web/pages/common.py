@@ -289,6 +289,7 @@ NOTICES: dict[str, LazyText] = {
     "disabled": _l("The automation is off."),
     "connection_added": _l("Connection saved."),
     "connection_renamed": _l("Connection renamed."),
+    "connection_changed": _l("Connection changed."),
     "connection_deleted": _l("Connection deleted."),
     "replayed": _l("The run is queued again."),
     "token_revoked": _l("API token revoked."),

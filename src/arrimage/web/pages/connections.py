@@ -1,17 +1,19 @@
 """Connections: accounts of each app, added with the app's declared fields and checked at once.
 
 Secrets (password fields) are written once and never shown back: forms re-displayed after an
-error leave them empty.
+error leave them empty, and the edit form keeps a saved secret whose field is left empty.
 """
 
 from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from arrimage.connectors.context import ConnectionData
 from arrimage.connectors.declaration import App, FieldType
 from arrimage.engine.errors import ArrimageError, ConflictError, NotFoundError
 from arrimage.engine.lookups import check_connection, check_stored_connection
@@ -27,6 +29,9 @@ router = APIRouter()
 
 # Apps whose connection form offers "Use the local sandbox".
 SANDBOX_APPS = {"cyberimpact"}
+
+# The size of the connections.name column, in characters.
+MAX_NAME_LENGTH = 200
 
 
 def sandbox_values(page: Page) -> dict[str, str]:
@@ -51,9 +56,7 @@ def new_connection(page: Page = Depends(signed_in)) -> HTMLResponse | RedirectRe
     if app is None or not app.connection_fields:
         return page.redirect("/connections")
     name = page.request.query_params.get("name") or app.key
-    values = {field.key: field.default for field in app.connection_fields
-              if field.type is not FieldType.PASSWORD and field.default is not None}
-    return _render_form(page, app, name, values, {})
+    return _render_form(page, app, name, _default_values(app), {})
 
 
 @router.post("/connections/new", response_model=None)
@@ -63,18 +66,11 @@ def create_connection(checked: tuple[Page, dict[str, str]] = Depends(signed_in_f
     if app is None or not app.connection_fields:
         return page.redirect("/connections")
     name = form.get("name", "").strip() or app.key
-    values: dict[str, Any] = {}
-    for field in app.connection_fields:
-        entered = form.get(field.key, "").strip()
-        if entered:
-            values[field.key] = entered
+    values: dict[str, Any] = _entered_values(app, form)
     if form.get("preset") == "sandbox" and app.key in SANDBOX_APPS:
         values.update(sandbox_values(page))
 
-    errors: dict[str, LazyText] = {}
-    for field in app.connection_fields:
-        if field.required and not values.get(field.key):
-            errors[field.key] = _l("Fill in this field.")
+    errors = _value_errors(app, values)
     try:
         page.runtime.connections.check_name_free(app, name)
     except ConflictError as error:
@@ -94,6 +90,73 @@ def create_connection(checked: tuple[Page, dict[str, str]] = Depends(signed_in_f
         record_connection_check(page.runtime.db, created["id"], account)
     logger.info("connection created", extra={"connection_id": created["id"]})
     return page.redirect(f"/connections?done=connection_added#connection-{created['id']}")
+
+
+@router.get("/connections/{connection_id}/edit", response_model=None)
+def edit_connection(connection_id: str, page: Page = Depends(signed_in)) -> HTMLResponse | RedirectResponse:
+    loaded = _editable(page, connection_id)
+    if not isinstance(loaded, tuple):
+        return loaded
+    current, app, stored = loaded
+    values = {**_default_values(app), **stored.config}
+    return _render_form(page, app, current["name"], values, {}, connection=current,
+                        saved_secrets=_filled_keys(stored.secrets))
+
+
+@router.post("/connections/{connection_id}/edit", response_model=None)
+def save_connection(connection_id: str, checked: tuple[Page, dict[str, str]] = Depends(signed_in_form)
+                    ) -> HTMLResponse | RedirectResponse:
+    """Check the changed values with the app, then save them. An empty secret field keeps its saved secret."""
+    page, form = checked
+    loaded = _editable(page, connection_id)
+    if not isinstance(loaded, tuple):
+        return loaded
+    current, app, stored = loaded
+
+    name = form.get("name", "").strip()
+    entered = _entered_values(app, form)
+    removed = _removed_keys(app, form, entered)
+    saved_secrets = _filled_keys(stored.secrets)
+    kept_values = {key: value for key, value in {**stored.config, **stored.secrets}.items() if key not in removed}
+    values = {**kept_values, **entered}
+
+    def show_again(errors: dict[str, LazyText], check_error: LazyText | None = None) -> HTMLResponse:
+        # What the person typed comes back, except secrets, which _render_form leaves out.
+        return _render_form(page, app, name, entered, errors, status_code=422, check_error=check_error,
+                            connection=current, saved_secrets=saved_secrets, removed=removed)
+
+    errors = _value_errors(app, values)
+    errors.update(_removal_conflicts(app, form, entered))
+    name_error = _edited_name_error(page, app, current, name)
+    if name_error is not None:
+        errors["name"] = name_error
+    if errors:
+        return show_again(errors)
+
+    try:
+        account = check_connection(page.runtime, app.key, values)
+    except ArrimageError as error:
+        # Only the error code is logged, because the app's message could quote the values sent.
+        logger.info("connection change rejected: the check with app %s failed (%s)", app.key, error.code,
+                    extra={"connection_id": connection_id})
+        return show_again({}, check_error=error.message)
+    try:
+        page.runtime.connections.update(connection_id, app, name=name, values=entered, removed=removed)
+    except NotFoundError as error:  # deleted while the app checked the credentials
+        logger.info("connection change dropped: the connection was deleted during the check",
+                    extra={"connection_id": connection_id})
+        return _not_found(page, error)
+    except ConflictError as error:  # the name was taken while the app checked the credentials
+        logger.info("connection change rejected: the name was taken during the check",
+                    extra={"connection_id": connection_id})
+        return show_again({"name": error.message})
+    if account is not None:
+        record_connection_check(page.runtime.db, connection_id, account)
+    # Field keys only: the values may be secrets.
+    logger.info("connection changed: app %s, name %s, replaced %s, removed %s", app.key,
+                "changed" if name != current["name"] else "kept", ", ".join(sorted(entered)) or "-",
+                ", ".join(sorted(removed)) or "-", extra={"connection_id": connection_id})
+    return page.redirect(f"/connections?done=connection_changed#connection-{connection_id}")
 
 
 @router.post("/connections/{connection_id}/rename", response_model=None)
@@ -167,6 +230,114 @@ def delete(connection_id: str, checked: tuple[Page, dict[str, str]] = Depends(si
     return page.redirect("/connections?done=connection_deleted")
 
 
+def _editable(page: Page, connection_id: str
+              ) -> tuple[dict[str, Any], App, ConnectionData] | HTMLResponse | RedirectResponse:
+    """Return the connection's summary, its app and its decrypted values, or the response to send instead."""
+    try:
+        current = page.runtime.connections.get(connection_id)
+        stored = page.runtime.connections.resolve(connection_id, current["app"])
+    except NotFoundError as error:
+        return _not_found(page, error)
+    app = page.runtime.apps.get(current["app"])
+    if app is None or not app.connection_fields:
+        return page.redirect("/connections")
+    return current, app, stored
+
+
+def _default_values(app: App) -> dict[str, Any]:
+    """Return the declared defaults of the app's connection fields, secrets left out."""
+    return {field.key: field.default for field in app.connection_fields
+            if field.type is not FieldType.PASSWORD and field.default is not None}
+
+
+def _entered_values(app: App, form: dict[str, str]) -> dict[str, str]:
+    """Return the connection fields that the form fills, stripped, empty ones left out."""
+    values: dict[str, str] = {}
+    for field in app.connection_fields:
+        entered = form.get(field.key, "").strip()
+        if entered:
+            values[field.key] = entered
+    return values
+
+
+def _value_errors(app: App, values: dict[str, Any]) -> dict[str, LazyText]:
+    """Return an error per field: a required field without a value, or an address that is not http(s)."""
+    errors: dict[str, LazyText] = {}
+    for field in app.connection_fields:
+        value = values.get(field.key)
+        if field.required and not value:
+            errors[field.key] = _l("Fill in this field.")
+        elif field.type is FieldType.URL and value and not _is_web_address(str(value)):
+            errors[field.key] = _l(
+                "The address {value} is not valid: write it in full, starting with http:// or "
+                "https://, such as {example}.", value=repr(value),
+                example=field.default or "https://api.example.com")
+    return errors
+
+
+def _is_web_address(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _removed_keys(app: App, form: dict[str, str], entered: dict[str, str]) -> set[str]:
+    """Return the keys whose saved value the edit form removes.
+
+    A non-secret field that the form sends empty is removed, so that the app's default applies
+    again. A secret is removed only when its "Remove the saved value" box is ticked and the
+    field is optional, because an empty secret field means "keep the saved secret".
+    """
+    removed = set()
+    for field in app.connection_fields:
+        if field.key in entered:
+            continue
+        if field.type is FieldType.PASSWORD:
+            if not field.required and form.get(f"remove-{field.key}"):
+                removed.add(field.key)
+        elif field.key in form:
+            removed.add(field.key)
+    return removed
+
+
+def _removal_conflicts(app: App, form: dict[str, str], entered: dict[str, str]) -> dict[str, LazyText]:
+    """Return an error per secret field that has both a new value and its "Remove" box ticked."""
+    return {
+        field.key: _l("Type a new value or tick “Remove the saved value”, not both.")
+        for field in app.connection_fields
+        if field.type is FieldType.PASSWORD and field.key in entered and form.get(f"remove-{field.key}")
+    }
+
+
+def _edited_name_error(page: Page, app: App, current: dict[str, Any], name: str) -> LazyText | None:
+    """Return why the edit form cannot give the connection ``name``, or None when it can.
+
+    The rules are those of the rename form: a name, free among the app's connections, and no
+    automation that finds the connection by its current name. The length is checked too, so that
+    a request that skips the browser's maxlength gets an error, not a database failure.
+    """
+    if not name:
+        return _l("A connection needs a name.")
+    if len(name) > MAX_NAME_LENGTH:
+        return _l("This name has {count} characters: shorten it to {max} at most.", count=len(name),
+                  max=MAX_NAME_LENGTH)
+    if name == current["name"]:
+        return None
+    try:
+        page.runtime.connections.check_name_free(app, name, current["id"])
+    except ConflictError as error:
+        return error.message
+    users = _automations_using(page, current, by_name_only=True)
+    if users:
+        return _l("The connection {name} is used by: {automations}. Change these automations first.",
+                  name=current["name"], automations=", ".join(users))
+    return None
+
+
+def _filled_keys(secrets: dict[str, Any]) -> set[str]:
+    """Return the keys of the saved secrets that have a value, so that pages can show which ones are set."""
+    return {key for key, value in secrets.items() if value}
+
+
 def _automations_using(page: Page, summary: dict[str, Any], *, by_name_only: bool = False) -> list[str]:
     """Return the ids of the automations that name this connection, by id or by name."""
     references = {summary["name"]} if by_name_only else {summary["id"], summary["name"]}
@@ -216,11 +387,22 @@ def _render_list(page: Page, *, error: LazyText | None = None, success: LazyText
 
 
 def _render_form(page: Page, app: App, name: str, values: dict[str, Any], errors: dict[str, LazyText],
-                 *, status_code: int = 200, check_error: LazyText | None = None) -> HTMLResponse:
+                 *, status_code: int = 200, check_error: LazyText | None = None,
+                 connection: dict[str, Any] | None = None, saved_secrets: set[str] | None = None,
+                 removed: set[str] | None = None) -> HTMLResponse:
+    """Render the form that adds a connection, or that edits ``connection`` when it is given.
+
+    ``saved_secrets`` lists the secret fields that have a saved value (their values never reach
+    this function), and ``removed`` the ones whose "Remove the saved value" box stays ticked.
+    """
     # Secrets never go back to the browser, even the ones just typed.
     shown = {key: value for key, value in values.items()
              if (field := next((f for f in app.connection_fields if f.key == key), None))
              and field.type is not FieldType.PASSWORD}
+    # The edit form offers no sandbox preset: its data-fill would send the sandbox token, which
+    # may be this connection's saved secret.
+    sandbox = sandbox_values(page) if app.key in SANDBOX_APPS and connection is None else None
     return page.render("connections/form.html", status_code=status_code, section="connections", app=app,
-                       name=name, values=shown, errors=errors, check_error=check_error,
-                       sandbox=sandbox_values(page) if app.key in SANDBOX_APPS else None, FieldType=FieldType)
+                       name=name, values=shown, errors=errors, check_error=check_error, sandbox=sandbox,
+                       connection=connection, saved_secrets=saved_secrets or set(), removed=removed or set(),
+                       FieldType=FieldType)
