@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shlex
 import signal
 import sqlite3
 import subprocess
@@ -19,7 +20,9 @@ import pytest
 from arrimage.config import Settings
 from arrimage.runtime import Runtime
 from arrimage.sandbox import SandboxConfig
+from arrimage.web.pages.recipes import load_gallery
 from tests.cli.test_cli import Cli, run_cli
+from tests.recipes.test_recipes import RECIPES_DIR
 from tests.sandbox.conftest import SandboxServer
 from tests.sandbox.helpers import SEED, TOKEN
 from tests.support.backends import Backend
@@ -179,6 +182,7 @@ def test_existing_contacts_keep_details(cli: Cli, admin: httpx.Client, tmp_path:
     report = {line["row"]: line for line in read_report(tmp_path / "contacts.report.csv")}
     assert report["2"]["status"] == "updated"
     assert "details were not changed" in report["2"]["detail"]
+    assert "added to the groups Événements (103) only" in report["2"]["detail"]
     assert report["3"]["status"] == "skipped"
     assert "unsubscribed" in report["3"]["detail"]
 
@@ -360,8 +364,68 @@ def test_bulk_in_french(cli: Cli, tmp_path: Path) -> None:
     result = cli(*bulk_args(path), lang="fr_CA.UTF-8")
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 créé" in result.stdout
-    assert read_report(tmp_path / "contacts.report.csv")[0]["statut"] == "créé"
+    assert "Lignes\u00a0: 1 créée, 0 mise à jour, 0 en file d’attente, 0 ignorée, 0 échouée." in result.stdout
+    report = read_report(tmp_path / "contacts.report.csv")
+    assert report[0]["statut"] == "créée"
+    assert report[0]["référence"].startswith("lot ")
+    assert report[0]["référence"].removeprefix("lot ").isdigit()
+
+
+def test_bulk_in_french_plural(cli: Cli, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "contacts.csv", [
+        ["Courriel", "Prénom"],
+        ["un@exemple.ca", "Un"], ["deux@exemple.ca", "Deux"],
+        ["pas-un-courriel", "Trois"], ["", "Quatre"],
+        ["UN@exemple.ca", "Doublon"], ["deux@exemple.ca", "Doublon"],
+    ])
+
+    result = cli(*bulk_args(path), lang="fr_CA.UTF-8")
+
+    assert result.returncode == 1
+    assert "Lignes\u00a0: 2 créées, 0 mise à jour, 0 en file d’attente, 2 ignorées, 2 échouées." in result.stdout
+    statuses = [line["statut"] for line in read_report(tmp_path / "contacts.report.csv")]
+    assert statuses == ["créée", "créée", "échouée", "échouée", "ignorée", "ignorée"]
+
+
+def test_invalid_relation_type_quoted_in_french(cli: Cli, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "contacts.csv", generated_rows(1))
+
+    result = cli("import", str(path), "--bulk", "--connection", "sandbox", "--yes",
+                 "--relation-type", "client-actif", lang="fr_CA.UTF-8")
+
+    assert result.returncode == 2
+    assert "Valeur de --relation-type invalide, «\u00a0client-actif\u00a0»\u00a0: " in result.stderr
+    assert "'client-actif'" not in result.stderr
+
+
+def gallery_csv_commands() -> list[str]:
+    """Return the commands of the recipes gallery's CSV entry, one per locale when it has several."""
+    entry = next(entry for entry in load_gallery(RECIPES_DIR) if entry.get("key") == "csv-import")
+    command = entry["command"]
+    return sorted(set(command.values())) if isinstance(command, dict) else [command]
+
+
+@pytest.mark.parametrize("command", gallery_csv_commands())
+def test_gallery_csv_command_runs(command: str, sandbox: SandboxServer, admin: httpx.Client,
+                                  tmp_path: Path) -> None:
+    words = shlex.split(command)
+    assert words[:2] == ["arrimage", "import"]
+    connection = words[words.index("--connection") + 1]
+    folder = tmp_path / "data"
+    runtime = Runtime(Settings(data_dir=folder))
+    runtime.connections.create(runtime.apps["cyberimpact"], connection,
+                               {"token": TOKEN, "base_url": sandbox.base_url})
+    runtime.close()
+    path = write_csv(tmp_path / words[2], [["Courriel", "Prénom"], ["galerie@exemple.ca", "Gaëlle"]])
+    args = [*words[1:2], str(path), *words[3:], "--yes"]
+
+    result = run_cli(args, {"ARRIMAGE_DATA_DIR": str(folder)})
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 created" in result.stdout
+    created = member(admin, "galerie@exemple.ca")
+    assert created is not None
+    assert 101 in group_ids(admin, "galerie@exemple.ca")
 
 
 def contact_automation(action: str) -> dict[str, Any]:

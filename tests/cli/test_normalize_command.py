@@ -49,6 +49,28 @@ def test_normalize_date_order_option() -> None:
     assert normalize("birthdate", "04/12/1990").stdout.strip() == "1990-12-04"
 
 
+def test_normalize_date_order_lowercase() -> None:
+    result = normalize("birthdate", "12/31/1980", "--date-order", "mdy")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1980-12-31"
+
+
+def test_normalize_warning_names_date_order_fix() -> None:
+    result = normalize("birthdate", "12/31/1980")
+
+    assert result.stdout.strip() == "No value will be sent."
+    assert "--date-order mdy" in result.stderr
+    assert "Format options" in result.stderr
+    assert "formats: date_order: mdy" in result.stderr
+
+
+def test_normalize_warning_lowercase_after_colon_in_french() -> None:
+    result = normalize("birthdate", "31/02/1990", lang="fr_CA.UTF-8")
+
+    assert result.stderr.startswith("Avertissement\u00a0: la date «\u00a031/02/1990\u00a0» n’existe pas")
+
+
 def test_normalize_invalid_email_fails_in_french() -> None:
     result = normalize("email", "pas un courriel", lang="fr_CA.UTF-8")
     assert result.returncode == 1

@@ -1,7 +1,10 @@
 """``arrimage demo`` as real processes: the bundled events end to end, checked contact by contact.
 
-Three demos start at once, each with its own folder and free ports: ``--exit --json`` in
-English, ``--exit`` in English, and one in French that keeps serving until it gets SIGINT.
+Three demos start at once, each with its own folder: ``--exit --json`` in English on free
+ports, ``--exit`` in English on its default ports while this process listens on 8465 and 8466, and
+one in French on free ports that keeps serving until it gets SIGINT. Other demos get SIGINT or
+SIGTERM at given moments of their start, and the installation runs in this process against a
+sandbox of its own.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from arrimage.demo.bundle import bundled_deliveries
 from arrimage.demo.contacts_csv import (
@@ -33,9 +37,15 @@ from arrimage.demo.contacts_csv import (
     contact_rows,
 )
 from arrimage.demo.dates import dated_now
-from arrimage.demo.scenario import DemoOptions, run_demo
+from arrimage.demo.installation import install
+from arrimage.demo.recipes import SHOPIFY_ORDER_AUTOMATION, bundled_recipes_dir
+from arrimage.demo.scenario import DemoOptions, demo_settings, run_demo
+from arrimage.demo.servers import DEFAULT_APP_PORT, DEFAULT_SANDBOX_PORT, start_sandbox
 from arrimage.demo.workspace import MARKER_FILE, DemoFolderError, prepare_folder
+from arrimage.engine.dry_run import dry_run
 from arrimage.i18n import use_locale
+from arrimage.runtime import Runtime
+from arrimage.web.editor.samples import current_sample
 
 DEMO_TIMEOUT_SECONDS = 240
 NBSP = "\u00a0"
@@ -62,14 +72,29 @@ def environment(language: str) -> dict[str, str]:
     return {**inherited, "LANG": language}
 
 
-def start(tmp: Path, name: str, language: str, *options: str) -> tuple[subprocess.Popen[bytes], Path]:
+FREE_PORTS = ("--port", "0", "--sandbox-port", "0")
+
+
+def start(tmp: Path, name: str, language: str, *options: str,
+          ports: tuple[str, ...] = FREE_PORTS) -> tuple[subprocess.Popen[bytes], Path]:
     folder = tmp / name
     with (tmp / f"{name}.out").open("wb") as stdout, (tmp / f"{name}.err").open("wb") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "arrimage", "demo", "--port", "0", "--sandbox-port", "0",
-             "--data-dir", str(folder), *options],
+            [sys.executable, "-m", "arrimage", "demo", *ports, "--data-dir", str(folder), *options],
             env=environment(language), stdout=stdout, stderr=stderr)
     return process, folder
+
+
+def hold_port(port: int) -> socket.socket | None:
+    """Listen on ``port`` so that a demo finds it taken; return None when it is taken already."""
+    sock = socket.socket()
+    try:
+        sock.bind(("127.0.0.1", port))
+        sock.listen()
+    except OSError:
+        sock.close()
+        return None
+    return sock
 
 
 def finish(process: subprocess.Popen[bytes], tmp: Path, name: str, folder: Path) -> Demo:
@@ -82,19 +107,21 @@ def finish(process: subprocess.Popen[bytes], tmp: Path, name: str, folder: Path)
                 (tmp / f"{name}.err").read_text(encoding="utf-8"), folder)
 
 
-def wait_for_text(path: Path, text: str, process: subprocess.Popen[bytes]) -> None:
+def wait_for_text(path: Path, text: str, process: subprocess.Popen[bytes], poll_seconds: float = 0.2) -> None:
     deadline = time.monotonic() + DEMO_TIMEOUT_SECONDS
     while text not in path.read_text(encoding="utf-8", errors="replace"):
         assert process.poll() is None, f"the demo exited early:\n{path.read_text()}"
         assert time.monotonic() < deadline, f"no {text!r} after {DEMO_TIMEOUT_SECONDS} s"
-        time.sleep(0.2)
+        time.sleep(poll_seconds)
 
 
 @pytest.fixture(scope="module")
 def demos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Demo]]:
     tmp = tmp_path_factory.mktemp("demo")
+    # Held, or taken by another program: either way the English demo must move to free ports.
+    held = [hold_port(DEFAULT_APP_PORT), hold_port(DEFAULT_SANDBOX_PORT)]
     json_run = start(tmp, "json", "en_US.UTF-8", "--exit", "--json")
-    english_run = start(tmp, "english", "en_US.UTF-8", "--exit")
+    english_run = start(tmp, "english", "en_US.UTF-8", "--exit", ports=())
     french_process, french_folder = start(tmp, "french", "fr_CA.UTF-8")
     try:
         wait_for_text(tmp / "french.out", "Ctrl-C", french_process)
@@ -115,6 +142,9 @@ def demos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Demo]]
         for process in (json_run[0], english_run[0], french_process):
             if process.poll() is None:
                 process.kill()
+        for sock in held:
+            if sock is not None:
+                sock.close()
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +172,7 @@ def test_json_run_has_no_error(report: dict[str, Any]) -> None:
     assert report["locale"] == "en"
     assert report["web_app"].startswith("http://127.0.0.1:")
     assert report["outbox"] == report["sandbox"] + "/outbox"
+    assert len(report["sandbox_token"]) >= 24
     assert report["form_webhook"].startswith(report["web_app"] + "/hooks/form-to-optin/")
 
 
@@ -365,6 +396,33 @@ def test_english_summary(demos: dict[str, Demo]) -> None:
     assert "Press Ctrl-C" not in demo.stdout + demo.stderr
 
 
+def test_taken_default_ports_announced(demos: dict[str, Demo]) -> None:
+    stdout = demos["english"].stdout
+
+    assert f"Port {DEFAULT_APP_PORT} is in use, so the web app listens on " in stdout
+    assert f"Port {DEFAULT_SANDBOX_PORT} is in use, so the Cyberimpact sandbox listens on " in stdout
+
+
+def test_sandbox_token_printed(demos: dict[str, Demo]) -> None:
+    english = demos["english"].stdout
+    french = demos["french"].stdout
+    [token] = [line.split(": ", 1)[1].split(" ")[0] for line in english.splitlines()
+               if line.startswith("Its API token for this run: ")]
+
+    assert len(token) >= 24
+    assert f"jeton d’API pour cette exécution{NBSP}: " in french
+    assert ", jeton d’API " in french
+    assert "curl -s -H 'Authorization: Bearer " in french
+    assert "sandbox-token" not in english + french
+
+
+def test_french_summary_cli_line(demos: dict[str, Demo]) -> None:
+    demo = demos["french"]
+
+    assert f"pendant qu’elle tourne{NBSP}:" in demo.stdout
+    assert f"  arrimage --data-dir {demo.folder} runs list" in demo.stdout
+
+
 def test_french_summary(demos: dict[str, Demo]) -> None:
     demo = demos["french"]
 
@@ -380,7 +438,7 @@ def test_ctrl_c_stops_cleanly(demos: dict[str, Demo]) -> None:
     demo = demos["french"]
 
     assert demo.returncode == 0, demo.stderr
-    assert "La démo est arrêtée." in demo.stdout
+    assert demo.stdout.rstrip().endswith("La démo est arrêtée.")
     assert "Traceback" not in demo.stdout + demo.stderr
 
 
@@ -448,3 +506,128 @@ def test_csv_same_for_same_day() -> None:
     emails = [row[0].casefold() for row in first]
     assert len(set(emails)) == ROW_COUNT - len(REPEATED_ROWS)
     assert all(row[10] < "2026-03-15" for row in first)
+
+
+# Signals during the start and the playing of the events.
+
+@dataclass(frozen=True)
+class Stop:
+    """When to send which signal: a delay after the start, or the first line that contains a text."""
+
+    signal: int
+    delay: float = 0.0
+    after_text: str | None = None
+    # Lines of stages that must not appear, because they start after the signal.
+    later_stages: tuple[str, ...] = ()
+
+
+STOPS = {
+    "while loading": Stop(signal.SIGINT, delay=0.5,
+                          later_stages=("Sending", "Waiting for", "Importing", "Arrimage demo:")),
+    "after start lines": Stop(signal.SIGTERM, after_text="Its API token",
+                              later_stages=("Waiting for", "Importing", "Arrimage demo:")),
+    "while sending": Stop(signal.SIGINT, after_text="Sending",
+                          later_stages=("Importing", "Arrimage demo:")),
+}
+
+
+@pytest.fixture(scope="module")
+def stopped_demos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Demo]:
+    tmp = tmp_path_factory.mktemp("stopped")
+    finished = {}
+    for number, (name, stop) in enumerate(STOPS.items()):
+        label = f"stop{number}"
+        process, folder = start(tmp, label, "en_US.UTF-8")
+        try:
+            if stop.after_text:
+                wait_for_text(tmp / f"{label}.out", stop.after_text, process, poll_seconds=0.01)
+            else:
+                time.sleep(stop.delay)
+            process.send_signal(stop.signal)
+            finished[name] = finish(process, tmp, label, folder)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    return finished
+
+
+@pytest.mark.parametrize("name", list(STOPS))
+def test_signal_stops_demo_cleanly(stopped_demos: dict[str, Demo], name: str) -> None:
+    demo = stopped_demos[name]
+    output = demo.stdout + demo.stderr
+
+    assert demo.returncode == 130, output
+    assert demo.stdout.rstrip().splitlines()[-1] == "The demo stopped.", output
+    assert "Traceback" not in output
+    assert "WARNING" not in output, output
+    assert "ERROR" not in output, output
+    for stage in STOPS[name].later_stages:
+        assert stage not in output, output
+
+
+def test_stopped_demo_releases_folder(stopped_demos: dict[str, Demo]) -> None:
+    # The folder's lock is free again, so a new demo could start on it.
+    with use_locale("en"):
+        for demo in stopped_demos.values():
+            prepare_folder(demo.folder).release()
+
+
+# The installation, in this process, against a sandbox of its own.
+
+def gallery_entries() -> dict[str, dict[str, Any]]:
+    entries = yaml.safe_load((bundled_recipes_dir() / "gallery.yaml").read_text(encoding="utf-8"))
+    return {entry["file"]: entry for entry in entries if "file" in entry}
+
+
+@pytest.fixture(params=["en", "fr_CA"])
+def installed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Runtime]]:
+    token = "installation-test-token"
+    with use_locale("en"):
+        folder = prepare_folder(tmp_path / "demo")
+    sandbox = start_sandbox(folder.path, 0, token)
+    runtime = Runtime(demo_settings(folder.path, DEFAULT_APP_PORT, sandbox.base_url, token))
+    try:
+        with use_locale(request.param):
+            install(runtime, sandbox.base_url, token)
+        yield request.param, runtime
+    finally:
+        runtime.close()
+        sandbox.stop()
+        folder.release()
+
+
+def test_automations_named_in_locale(installed: tuple[str, Runtime]) -> None:
+    locale, runtime = installed
+    automations = {automation["id"]: automation for automation in runtime.automations.list()}
+    gallery = gallery_entries()
+    checked = 0
+
+    for file, entry in gallery.items():
+        document = yaml.safe_load((bundled_recipes_dir() / f"{file}.yaml").read_text(encoding="utf-8"))
+        if document["id"] not in automations:
+            continue
+        checked += 1
+        stored = runtime.automations.get(document["id"])["document"]
+        assert stored["name"] == entry["name"][locale].strip(), file
+        assert stored["description"] == entry["description"][locale].strip(), file
+    assert checked == 4
+    order = runtime.automations.get(SHOPIFY_ORDER_AUTOMATION)["document"]
+    expected = {"en": ("New Shopify order → Cyberimpact contact", "consent basis"),
+                "fr_CA": ("Nouvelle commande Shopify → contact Cyberimpact", "source de consentement")}
+    assert order["name"] == expected[locale][0]
+    assert expected[locale][1] in order["description"]
+
+
+def test_google_forms_dry_run_passes_filter(installed: tuple[str, Runtime]) -> None:
+    _locale, runtime = installed
+    automation_id = "google-forms-optin"
+    document = runtime.automations.get(automation_id)["document"]
+    sample = current_sample(runtime, automation_id, document)
+
+    result = dry_run(runtime, document, sample.payload)
+
+    assert sample.source == "recipe"
+    assert sample.payload == gallery_entries()["google-forms-to-cyberimpact-optin"]["sample"]
+    assert str(result.status) == "succeeded", result.to_dict("en")
+    assert [step.step_id for step in result.steps] == ["accepts_newsletter", "optin"]
+    assert [email["to"].casefold() for email in result.emails] == ["eloise.damour@exemple.ca"]

@@ -142,6 +142,17 @@ def test_optin_reaches_private_outbox_only(runtime: Runtime, admin: httpx.Client
     assert after["memberships"] == before["memberships"]
 
 
+def test_optin_email_names_real_account(runtime: Runtime, connection: str) -> None:
+    # The connection was stored without a check, so only the real account's ping gives the name.
+    assert runtime.connections.get(connection)["account_name"] is None
+
+    result = dry_run(runtime, automation(optin_step(connection)), {"email": "eloise.damour@exemple.ca"})
+
+    [email] = result.emails
+    assert email["subject"] == "Confirmez votre abonnement à Boutique Sandbox"
+    assert email["connection"] == "Compte principal"
+
+
 def test_copy_keeps_group_and_field_ids(runtime: Runtime, admin: httpx.Client,
                                                         connection: str) -> None:
     document = automation({
@@ -333,6 +344,8 @@ def test_unreadable_connection_warns_and_runs(runtime: Runtime, admin: httpx.Cli
     assert "401" in english
     assert "Jeton périmé" in warning.message.render("fr_CA")
     assert [email["to"] for email in result.emails] == ["eloise.damour@exemple.ca"]
+    # The account's name cannot be read either, so the emails fall back to the connection's name.
+    assert result.emails[0]["subject"] == "Confirmez votre abonnement à Jeton périmé"
     assert result.to_dict("en")["warnings"][0]["message"] == english
 
 

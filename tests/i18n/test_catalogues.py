@@ -23,7 +23,7 @@ from arrimage.i18n import LOCALES_DIR, placeholders
 
 SOURCE_DIR = Path(arrimage.__file__).parent
 FRENCH_DIR = LOCALES_DIR / "fr_CA" / "LC_MESSAGES"
-KEYWORDS = {"_": None, "_l": None}
+KEYWORDS = {"_": None, "_l": None, "_n": (1, 2), "pgettext": ((1, "c"), 2)}
 METHOD_MAP = [("**/templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
 
 # Words for "email" that a French text must replace with « courriel ».
@@ -46,16 +46,24 @@ class FrenchEntry:
     msgstr: str
     fuzzy: bool
     where: str
+    # Index of the plural form (msgstr[0], msgstr[1]…), 0 for a message without plural.
+    form: int = 0
+
+
+def message_key(msgid: str, context: str | None) -> str:
+    """Return the key of a message: its id, after its context and EOT as gettext stores them."""
+    return f"{context}\x04{msgid}" if context else msgid
 
 
 @functools.cache
 def code_messages() -> dict[str, tuple[str, ...]]:
-    """Return every marked message id with the ``file:line`` places that use it."""
+    """Return every marked message key (see :func:`message_key`) with the ``file:line`` places
+    that use it."""
     places: dict[str, list[str]] = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(
+    for filename, lineno, message, _comments, context in extract_from_dir(
         str(SOURCE_DIR), method_map=METHOD_MAP, keywords=KEYWORDS
     ):
-        msgid = message[0] if isinstance(message, tuple) else message
+        msgid = message_key(message[0] if isinstance(message, tuple) else message, context)
         places.setdefault(msgid, []).append(f"{SOURCE_DIR.name}/{filename}:{lineno}")
     return {msgid: tuple(where) for msgid, where in places.items()}
 
@@ -71,14 +79,15 @@ def french_entries() -> tuple[FrenchEntry, ...]:
         for message in catalog:
             if not message.id:
                 continue
-            msgid = message.id[0] if isinstance(message.id, tuple) else message.id
+            msgid = message_key(message.id[0] if isinstance(message.id, tuple) else message.id, message.context)
             forms = message.string if isinstance(message.string, tuple) else (message.string,)
-            for msgstr in forms:
+            for form, msgstr in enumerate(forms):
                 entries.append(FrenchEntry(
                     msgid=msgid,
                     msgstr=msgstr or "",
                     fuzzy=message.fuzzy,
                     where=f"{catalogue_name}:{message.lineno}",
+                    form=form,
                 ))
     return tuple(entries)
 
@@ -170,9 +179,9 @@ def test_no_stale_french_entry() -> None:
 
 
 def test_duplicate_french_entries_agree() -> None:
-    by_msgid: dict[str, list[FrenchEntry]] = {}
+    by_msgid: dict[tuple[str, int], list[FrenchEntry]] = {}
     for entry in reviewed_entries():
-        by_msgid.setdefault(entry.msgid, []).append(entry)
+        by_msgid.setdefault((entry.msgid, entry.form), []).append(entry)
     problems = [
         f"{entry_list[0].msgid!r} is translated differently in "
         + "; ".join(f"{entry.where} ({entry.msgstr!r})" for entry in entry_list)

@@ -123,7 +123,8 @@ def test_map_option_unknown_column() -> None:
     with pytest.raises(ImportFileError) as raised:
         match_headers(["Courriel"], {"Mail": "email"})
 
-    assert "'Mail'" in raised.value.message.render("en")
+    assert '"Mail"' in raised.value.message.render("en")
+    assert "«\u00a0Mail\u00a0»" in raised.value.message.render("fr_CA")
 
 
 def test_map_option_without_equals() -> None:

@@ -120,6 +120,26 @@ def test_birthdate_order_mismatch(raw: str, order: str) -> None:
     assert [warning.code for warning in result.warnings] == ["birthdate.order_mismatch"]
 
 
+@pytest.mark.parametrize(("raw", "order", "fix"), [
+    ("12/31/1980", "DMY", "mdy"),
+    ("31/12/1980", "MDY", "dmy"),
+    ("12/31/1980", "YMD", "mdy"),
+])
+def test_birthdate_order_mismatch_names_fix(raw: str, order: str, fix: str) -> None:
+    warning = normalize_birthdate(raw, date_order=order, today=TODAY).warnings[0]
+    english = warning.text.render("en")
+    french = warning.text.render("fr_CA")
+
+    assert f"set the date order to {fix}" in english
+    assert f"--date-order {fix}" in english
+    assert "the step's Format options in the editor" in english
+    assert f"formats: date_order: {fix} in YAML" in english
+    assert f"choisissez l’ordre {fix}\u00a0:" in french
+    assert f"--date-order {fix}" in french
+    assert "les Options de format de l’étape dans l’éditeur" in french
+    assert "Check the date order" not in english
+
+
 def test_birthdate_two_digit_year_read() -> None:
     result = normalize_birthdate("04/12/90", today=TODAY)
     assert result.value == "1990-12-04"

@@ -67,6 +67,7 @@ SAMPLES: list[tuple[str, object, dict[str, object]]] = [
     ("birthdate", "1850-01-01", {"today": TODAY}),
     ("birthdate", "2030-01-01", {"today": TODAY}),
     ("birthdate", "12/25/1990", {"today": TODAY}),
+    ("birthdate", "12/1990/25", {"today": TODAY}),
     ("postal_code", "D2X 1Y4", {}),
     ("postal_code", "1234", {"country": "US"}),
     ("text", ["liste"], {}),

@@ -127,6 +127,25 @@ def test_outbox_page_english(client: httpx.Client) -> None:
         assert "Confirmez votre abonnement à Boutique Sandbox" in page.text
 
 
+def test_home_redirects_to_outbox(client: httpx.Client) -> None:
+    home = httpx.get(f"{client.base_url}/")
+    with_language = httpx.get(f"{client.base_url}/?lang=en")
+    followed = httpx.get(f"{client.base_url}/?lang=en", follow_redirects=True)
+
+    assert home.status_code == 307
+    assert home.headers["location"] == "/outbox"
+    assert with_language.headers["location"] == "/outbox?lang=en"
+    assert followed.status_code == 200
+    assert "Sandbox outbox" in followed.text
+
+
+def test_unknown_address_stays_json(client: httpx.Client) -> None:
+    answer = httpx.get(f"{client.base_url}/no-such-page", headers={"Accept": "text/html"})
+
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("application/json")
+
+
 def test_outbox_page_unknown_language_is_french(client: httpx.Client) -> None:
     page = httpx.get(f"{client.base_url}/outbox", headers={"Accept-Language": "de-DE"})
     assert "Aucun courriel pour l’instant." in page.text

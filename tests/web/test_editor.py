@@ -374,6 +374,24 @@ def test_dry_run_sends_nothing(admin: httpx.Client, runtime: Runtime, sandbox_ap
     assert sandbox_api.get("/outbox.json").json()["messages"] == []
 
 
+def test_shared_words_translated_per_use(admin: httpx.Client, runtime: Runtime) -> None:
+    automation_id, _page = create(admin)
+    paste_sample(admin, automation_id, SAMPLE)
+    edit(admin, automation_id, OPTIN_FIELDS)
+    dry_run_page = post_form(admin, f"/automations/{automation_id}/test", {},
+                             token_from=f"/automations/{automation_id}/edit")
+    change(admin, automation_id, "add:steps", **{"add::steps": "filter"})
+    editor = admin.get(f"/automations/{automation_id}/edit")
+    runs = admin.get("/runs")
+
+    # A step's data: "Envoyé / Reçu", not the feminine "Reçue" of a run.
+    assert "<summary>Envoyé</summary>" in dry_run_page.text
+    assert "<summary>Reçu</summary>" in dry_run_page.text
+    # The filter card is headed by a noun, while the runs page's button is a verb.
+    assert re.search(r"<h3>\s*Filtre\s*<span", editor.text)
+    assert '<button type="submit">Filtrer</button>' in runs.text
+
+
 def test_dry_run_of_draft_names_missing_fields(admin: httpx.Client) -> None:
     automation_id, _page = create(admin)
 
@@ -491,6 +509,26 @@ def test_real_test_run_page_refreshes(admin: httpx.Client, runtime: Runtime) -> 
                        token_from=f"/automations/{automation_id}/test/real")
 
     assert '<meta http-equiv="refresh" content="3">' in queued.text
+
+
+def test_real_test_banner_gone_when_ended(admin: httpx.Client, runtime: Runtime) -> None:
+    automation_id, _page = create(admin)
+    paste_sample(admin, automation_id, SAMPLE)
+    edit(admin, automation_id, OPTIN_FIELDS)
+    banner = "L’exécution de test est en file d’attente."
+
+    queued = post_form(admin, f"/automations/{automation_id}/test/real", {"confirm": "yes"},
+                       token_from=f"/automations/{automation_id}/test/real")
+    # The test client has no worker: run it here, as a worker would.
+    [run] = runtime.runs.list(automation_id=automation_id)
+    status = runtime.execute_run(run["id"])
+    ended = admin.get(str(queued.url))
+
+    assert "done=tested" in str(queued.url)
+    assert banner in queued.text
+    assert status == "succeeded"
+    assert banner not in ended.text
+    assert '<meta http-equiv="refresh"' not in ended.text
 
 
 # -- format options --------------------------------------------------------------------------

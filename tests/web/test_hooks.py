@@ -150,6 +150,23 @@ def test_malformed_json_names_position(hook: Hook) -> None:
     assert "line 2, column" in message
 
 
+@pytest.mark.parametrize(("body", "problem"), [
+    (b'{email: "a@exemple.ca"}', "une clé n’est pas entre guillemets doubles"),
+    (b'{"email": "a@exemple.ca" "name": "Ana"}', "il manque une virgule entre deux valeurs"),
+    (b'{"email": "a@exemple.ca",\n "name": ', "le texte se termine trop tôt"),
+])
+def test_malformed_json_explained_in_french(hook: Hook, body: bytes, problem: str) -> None:
+    answer = httpx.post(hook.url, content=body, timeout=10,
+                        headers={"Content-Type": "application/json", "Accept-Language": "fr-CA"})
+
+    assert answer.status_code == 400
+    message = answer.json()["error"]["message"]
+    assert message.startswith("Le corps de la requête n’est pas du JSON valide\u00a0: ")
+    assert problem in message
+    assert "Expecting" not in message
+    assert "à la ligne 1, colonne" in message or "à la ligne 2, colonne" in message
+
+
 def test_wrong_secret_rejected(hook: Hook) -> None:
     answer = httpx.post(f"{hook.base_url}/hooks/{AUTOMATION_ID}/not-the-secret", json={"n": 1}, timeout=10)
 
@@ -214,8 +231,10 @@ def test_rejection_stores_nothing(hook: Hook, case: str, caplog: pytest.LogCaptu
 
 
 INVALID_JSON_MESSAGE = "The body is not valid JSON: {problem} at line {line}, column {column}."
-# What the json module reports for the body "{".
-INVALID_JSON_PARAMS = {"problem": "Expecting property name enclosed in double quotes", "line": 1, "column": 2}
+# Arrimage's message for the body "{", which the json module reports as "Expecting property name…".
+INVALID_JSON_PROBLEM = "the text ends too early"
+INVALID_JSON_PARAMS = {"problem": INVALID_JSON_PROBLEM, "line": 1, "column": 2}
+FRENCH_INVALID_JSON_PARAMS = {**INVALID_JSON_PARAMS, "problem": translate(INVALID_JSON_PROBLEM, "fr_CA")}
 FRENCH_MISSING = translate(INVALID_JSON_MESSAGE, "fr_CA") == INVALID_JSON_MESSAGE
 
 
@@ -240,15 +259,16 @@ def test_error_message_french(hook: Hook) -> None:
     error = answer.json()["error"]
     assert answer.status_code == 400
     assert error["code"] == "webhook_rejected"
-    assert error["message"] == translate(INVALID_JSON_MESSAGE, "fr_CA", **INVALID_JSON_PARAMS)
+    assert error["message"] == translate(INVALID_JSON_MESSAGE, "fr_CA", **FRENCH_INVALID_JSON_PARAMS)
     assert error["message"] != INVALID_JSON_MESSAGE.format(**INVALID_JSON_PARAMS)
+    assert "le texte se termine trop tôt" in error["message"]
 
 
 @pytest.mark.xfail(FRENCH_MISSING, strict=False, reason="the French catalogue lacks the invalid-JSON message")
 def test_error_message_defaults_french(hook: Hook) -> None:
     error = post_invalid_json(hook, None).json()["error"]
 
-    assert error["message"] == translate(INVALID_JSON_MESSAGE, "fr_CA", **INVALID_JSON_PARAMS)
+    assert error["message"] == translate(INVALID_JSON_MESSAGE, "fr_CA", **FRENCH_INVALID_JSON_PARAMS)
 
 
 def test_repeated_delivery_is_duplicate(hook: Hook) -> None:

@@ -352,6 +352,65 @@ def test_hooks_need_no_session(admin: httpx.Client, other_client: httpx.Client, 
     assert answer.json()["events"][0]["run_id"]
 
 
+# -- HTTP error pages ----------------------------------------------------------------------
+
+HTML_ACCEPT = "text/html,application/xhtml+xml,*/*;q=0.8"
+
+
+def test_unknown_page_html_french(admin: httpx.Client) -> None:
+    page = admin.get("/no-such-page", headers={"Accept": HTML_ACCEPT, "Accept-Language": "fr-CA"})
+
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<h1>Page introuvable</h1>" in page.text
+    assert '<a href="/">Aller à la page d’accueil</a>' in page.text
+    assert "Not Found" not in page.text
+
+
+def test_unknown_page_html_english(other_client: httpx.Client) -> None:
+    page = other_client.get("/automations/x/y/z", headers={"Accept": HTML_ACCEPT, "Accept-Language": "en-CA"})
+
+    assert page.status_code == 404
+    assert "<h1>Page not found</h1>" in page.text
+    assert '<a href="/">Go to the home page</a>' in page.text
+
+
+def test_post_only_page_html(admin: httpx.Client) -> None:
+    page = admin.get("/logout", headers={"Accept": HTML_ACCEPT})
+
+    assert page.status_code == 405
+    assert page.headers["allow"] == "POST"
+    assert "<h1>Cette page ne peut pas être ouverte</h1>" in page.text
+
+
+def test_unknown_page_json_for_scripts(client: httpx.Client) -> None:
+    answer = client.get("/no-such-page", headers={"Accept": "application/json"})
+
+    assert answer.status_code == 404
+    assert answer.json() == {"detail": "Not Found"}
+
+
+def test_unknown_api_path_stays_json(client: httpx.Client) -> None:
+    answer = client.get("/api/no-such-path", headers={"Accept": HTML_ACCEPT})
+
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("application/json")
+
+
+@pytest.mark.parametrize(("accept_language", "expected"), [
+    ("fr-CA", "Les webhooks acceptent seulement les requêtes POST"),
+    ("en-CA", "Webhooks take POST requests only"),
+])
+def test_webhook_get_explains_post(client: httpx.Client, accept_language: str, expected: str) -> None:
+    answer = client.get("/hooks/some-automation/some-secret",
+                        headers={"Accept": HTML_ACCEPT, "Accept-Language": accept_language})
+
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "POST"
+    assert answer.json()["error"]["code"] == "method_not_allowed"
+    assert answer.json()["error"]["message"].startswith(expected)
+
+
 # -- language ------------------------------------------------------------------------------
 
 def test_language_follows_browser(client: httpx.Client) -> None:
@@ -434,6 +493,20 @@ def test_turn_on_and_off(admin: httpx.Client, runtime: Runtime, sandbox: Sandbox
     assert "Connexions manquantes" not in on.text
     assert runtime.automations.get("form-to-optin")["enabled"] is False
     assert "L’automatisation est désactivée." in off.text
+
+
+def test_automation_page_names_trigger(admin: httpx.Client, runtime: Runtime) -> None:
+    runtime.connections.create(runtime.apps["shopify"], "boutique", {"signing_secret": "s3cret"})
+    runtime.automations.save({"id": "new-customers", "name": "New customers",
+                              "trigger": {"app": "shopify", "event": "new_customer", "connection": "boutique"},
+                              "steps": []})
+    french = admin.get("/automations/new-customers")
+    english = post_form(admin, "/language", {"locale": "en", "next": "/automations/new-customers"},
+                        token_from="/automations/new-customers")
+
+    assert "<dd>Shopify\u00a0: Nouveau client</dd>" in french.text
+    assert "<dd>Shopify: New customer</dd>" in english.text
+    assert "(new_customer)" not in english.text
 
 
 def test_list_shows_last_run(admin: httpx.Client, runtime: Runtime, sink: Sink) -> None:
@@ -519,6 +592,18 @@ def test_connection_checked_shows_account(admin: httpx.Client, runtime: Runtime,
     assert DEFAULT_TOKEN not in page.text
     assert [connection["name"] for connection in stored] == ["cyberimpact"]
     assert stored[0]["account_name"] == "Boutique Sandbox"
+
+
+def test_connection_card_shows_field_labels(admin: httpx.Client, sandbox: SandboxServer) -> None:
+    add_sandbox_connection(admin, sandbox)
+    french = admin.get("/connections")
+    english = post_form(admin, "/language", {"locale": "en", "next": "/connections"}, token_from="/connections")
+
+    for page, label in ((french, "Adresse de l’API"), (english, "API address")):
+        card = re.search(r"<h3>cyberimpact</h3>(.*?)</dl>", page.text, re.DOTALL)
+        assert card is not None
+        assert f"<dt>{label}</dt><dd>{sandbox.base_url}</dd>" in card.group(1)
+        assert "base_url" not in card.group(1)
 
 
 def test_connection_with_bad_token_not_saved(admin: httpx.Client, runtime: Runtime, sandbox: SandboxServer) -> None:

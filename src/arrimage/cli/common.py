@@ -11,6 +11,7 @@ import typer
 from pydantic import ValidationError
 
 from arrimage.config import ConfigurationError, Settings
+from arrimage.engine.json_errors import json_problem
 from arrimage.i18n import _
 from arrimage.logs import configure_logging
 from arrimage.runtime import Runtime
@@ -19,6 +20,8 @@ from arrimage.runtime import Runtime
 @dataclass
 class _State:
     overrides: dict[str, Any] = field(default_factory=dict)
+    # SIGINT or SIGTERM received while the commands were loading, for a command that handles it.
+    startup_signal: int | None = None
 
 
 STATE = _State()
@@ -76,7 +79,9 @@ def read_event(path: Path) -> dict[str, Any]:
         typer.echo(_("File not found: {path}.", path=path), err=True)
         raise typer.Exit(2)
     except json.JSONDecodeError as error:
-        typer.echo(_("{path} is not valid JSON: {problem}", path=path, problem=error), err=True)
+        typer.echo(_("{path} is not valid JSON: {problem} at line {line}, column {column}.",
+                     path=path, problem=json_problem(error).render(), line=error.lineno,
+                     column=error.colno), err=True)
         raise typer.Exit(2)
     if not isinstance(payload, dict):
         typer.echo(_("{path} must contain a JSON object.", path=path), err=True)

@@ -18,7 +18,7 @@ from arrimage.cli.common import confirm, runtime
 from arrimage.connectors.cyberimpact.connection import client_for_connection
 from arrimage.connectors.cyberimpact.fields import RELATION_TYPE_VALUES
 from arrimage.engine.errors import ArrimageError
-from arrimage.i18n import _
+from arrimage.i18n import _, _n
 from arrimage.imports.bulk import DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, BulkImport, BulkSettings
 from arrimage.imports.contacts import ConsentFallback
 from arrimage.imports.events import EventImport
@@ -296,11 +296,11 @@ def source_size(source: CsvSource) -> int:
 def _summary(state: ImportState, report_path: Path) -> int:
     counts = state.counts()
     parts = [
-        _("{count} created", count=counts.get("created", 0)),
-        _("{count} updated", count=counts.get("updated", 0)),
-        _("{count} queued", count=counts.get("queued", 0)),
-        _("{count} skipped", count=counts.get("skipped", 0)),
-        _("{count} failed", count=counts.get("failed", 0)),
+        _n("{count} created", "{count} created", counts.get("created", 0)),
+        _n("{count} updated", "{count} updated", counts.get("updated", 0)),
+        _n("{count} queued", "{count} queued", counts.get("queued", 0)),
+        _n("{count} skipped", "{count} skipped", counts.get("skipped", 0)),
+        _n("{count} failed", "{count} failed", counts.get("failed", 0)),
     ]
     typer.echo(_("Rows: {counts}.", counts=", ".join(parts)))
     typer.echo(_("Report: {path}", path=report_path))
@@ -337,8 +337,8 @@ def _relation_type_option(value: str | None) -> str | None:
         return None
     text = value.strip()
     if text not in RELATION_TYPE_VALUES:
-        raise ImportFileError(_("Invalid --relation-type {value}: use one of {choices}.",
-                                value=repr(value), choices=", ".join(sorted(RELATION_TYPE_VALUES))))
+        raise ImportFileError(_("Invalid --relation-type \"{value}\": use one of {choices}.",
+                                value=value, choices=", ".join(sorted(RELATION_TYPE_VALUES))))
     return text
 
 
@@ -348,8 +348,8 @@ def _date_option(value: str | None) -> dt.date | None:
     try:
         day = dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise ImportFileError(_("Invalid --consent-date {value}: write the date as yyyy-mm-dd, such "
-                                "as 2024-03-15.", value=repr(value))) from None
+        raise ImportFileError(_("Invalid --consent-date \"{value}\": write the date as yyyy-mm-dd, such "
+                                "as 2024-03-15.", value=value)) from None
     if day > dt.date.today():
         raise ImportFileError(_("The --consent-date {value} is in the future.", value=value))
     return day
@@ -363,7 +363,7 @@ def _group_option(values: list[str]) -> tuple[int, ...]:
             if not text:
                 continue
             if not text.isdigit() or int(text) <= 0:
-                raise ImportFileError(_("Invalid --group {value}: give a Cyberimpact group id, such as "
-                                        "103 (see arrimage connections choices NAME groups).", value=repr(text)))
+                raise ImportFileError(_("Invalid --group \"{value}\": give a Cyberimpact group id, such as "
+                                        "103 (see arrimage connections choices NAME groups).", value=text))
             groups.append(int(text))
     return tuple(groups)

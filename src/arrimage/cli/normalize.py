@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from arrimage.cli.common import print_json
-from arrimage.i18n import _
+from arrimage.i18n import _, after_colon
 from arrimage.normalize import normalize as normalize_value
 
 
@@ -32,7 +32,7 @@ def normalize(
     kind: Kind = typer.Argument(..., help=_("Kind of value: email, country, gender, language, birthdate, postal_code or text.")),
     value: str = typer.Argument(..., help=_("The value as the source wrote it.")),
     as_json: bool = typer.Option(False, "--json", help=_("Print JSON: value, warnings and errors.")),
-    date_order: DateOrder = typer.Option(DateOrder.DMY, "--date-order", help=_("Order of numeric dates such as 04/12/1990 (birthdate).")),
+    date_order: DateOrder = typer.Option(DateOrder.DMY, "--date-order", case_sensitive=False, help=_("Order of numeric dates such as 04/12/1990 (birthdate).")),
     default_language: str | None = typer.Option(None, "--default-language", help=_("Language for other languages than French and English: fr_ca or en_ca.")),
     province_implies_country: bool = typer.Option(False, "--province-implies-country", help=_("Read a province or state as its country (country).")),
     country: str | None = typer.Option(None, "--country", help=_("Country of the address, to check the postal code.")),
@@ -67,8 +67,8 @@ def normalize(
         else:
             typer.echo(result.value)
         for message in result.warnings:
-            typer.echo(_("Warning: {message}", message=message.render()), err=True)
+            typer.echo(_("Warning: {message}", message=after_colon(message.render())), err=True)
         for message in result.errors:
-            typer.echo(_("Error: {message}", message=message.render()), err=True)
+            typer.echo(_("Error: {message}", message=after_colon(message.render())), err=True)
     if result.errors:
         raise typer.Exit(1)

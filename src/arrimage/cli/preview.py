@@ -21,7 +21,7 @@ from arrimage.engine.preview import (
     StepPreview,
     preview_automation,
 )
-from arrimage.i18n import _
+from arrimage.i18n import _, after_colon
 from arrimage.normalize import Message
 
 
@@ -92,8 +92,8 @@ def _field_notes(field: FieldPreview) -> Text:
     lines: list[tuple[str, str]] = []
     if field.off:
         lines.append((_("Conversion turned off: sent as mapped."), ""))
-    lines += [(_("Error: {message}", message=message.render()), "red") for message in field.errors]
-    lines += [(_("Warning: {message}", message=message.render()), "yellow")
+    lines += [(_("Error: {message}", message=after_colon(message.render())), "red") for message in field.errors]
+    lines += [(_("Warning: {message}", message=after_colon(message.render())), "yellow")
               for message in field.warnings]
     for index, (line, style) in enumerate(lines):
         if index:
@@ -141,7 +141,7 @@ def _conditions_table(conditions: list[dict[str, Any]]) -> Table:
 
 def _print_errors(console: Console, errors: list[Message]) -> None:
     for message in errors:
-        console.print(Text(_("Error: {message}", message=message.render()), style="red"))
+        console.print(Text(_("Error: {message}", message=after_colon(message.render())), style="red"))
 
 
 def _outcome_text(result: AutomationPreview) -> str:

@@ -4,6 +4,10 @@ The connections carry the names the recipes refer to, so the recipes need no cha
 them: ``cyberimpact`` points at the sandbox, and the Google Forms, Shopify and WooCommerce
 connections hold signing secrets that the demo picks at random and signs its deliveries with.
 Each recipe's group ids are replaced by the ids of the sandbox's groups with the right titles.
+
+As in the web app's gallery import, each automation takes its name and description in the
+current locale from ``recipes/gallery.yaml``. The gallery's example event of its recipe becomes
+its sample data, which the editor's test and dry run start from.
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ from arrimage.catalogue import webhook_url
 from arrimage.connectors.cyberimpact.connection import client_for_connection
 from arrimage.demo import recipes
 from arrimage.engine.errors import ArrimageError
-from arrimage.i18n import _l
+from arrimage.i18n import _l, current_locale
 from arrimage.runtime import Runtime
+from arrimage.web.editor.samples import Sample, save_sample
+from arrimage.web.pages.recipes import in_locale, load_gallery
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +70,14 @@ def install(runtime: Runtime, sandbox_url: str, sandbox_token: str) -> Installat
 
     groups = sandbox_groups(runtime)
     automations = {}
-    for document in demo_automations(groups):
+    gallery = {str(entry["file"]): entry for entry in load_gallery(recipes.bundled_recipes_dir())
+               if entry.get("file")}
+    for recipe, document in demo_automations(groups):
+        entry = gallery.get(recipe or "", {})
+        document = localized(document, entry, current_locale())
         saved = runtime.automations.save(document)
+        if isinstance(entry.get("sample"), dict):
+            save_sample(runtime, saved["id"], Sample(entry["sample"], "recipe"))
         runtime.automations.set_enabled(saved["id"], True)
         automations[saved["id"]] = InstalledAutomation(
             id=saved["id"], name=saved["name"], webhook_url=webhook_url(runtime, saved["id"]) or "",
@@ -89,20 +101,36 @@ def sandbox_groups(runtime: Runtime) -> dict[str, int]:
     return groups
 
 
-def demo_automations(groups: dict[str, int]) -> list[dict[str, Any]]:
-    """Return the automation documents to install, each with the sandbox's group id.
+def localized(document: dict[str, Any], entry: dict[str, Any], locale: str) -> dict[str, Any]:
+    """Return ``document`` named and described in ``locale`` by its gallery ``entry``.
 
-    The HubSpot recipe is left out: it needs a HubSpot account, and the demo has none.
+    A text the entry lacks stays as the document has it.
+    """
+    return {**document,
+            "name": in_locale(entry.get("name") or {}, locale, str(document.get("name") or "")),
+            "description": in_locale(entry.get("description") or {}, locale,
+                                     str(document.get("description") or ""))}
+
+
+def demo_automations(groups: dict[str, int]) -> list[tuple[str | None, dict[str, Any]]]:
+    """Return ``(recipe, document)`` for each automation to install, with the sandbox's group ids.
+
+    ``recipe`` is the recipe file's name without ``.yaml``, or None for the Shopify order
+    automation, which the demo builds and names itself. The HubSpot recipe is left out: it
+    needs a HubSpot account, and the demo has none.
     """
     newsletter = [groups[NEWSLETTER_GROUP]]
     shop_customers = [groups[SHOP_CUSTOMERS_GROUP]]
     customer_recipe = recipes.load_recipe(recipes.SHOPIFY_CUSTOMER_RECIPE)
     return [
-        recipes.with_groups(recipes.google_forms_optin(recipes.load_recipe(recipes.GOOGLE_FORMS_RECIPE)),
-                            newsletter),
-        recipes.with_groups(recipes.load_recipe(recipes.WEBHOOK_FORM_RECIPE), newsletter),
-        recipes.with_groups(customer_recipe, shop_customers),
-        recipes.with_groups(recipes.shopify_order(customer_recipe), shop_customers),
-        recipes.with_groups(recipes.woocommerce_order(recipes.load_recipe(recipes.WOOCOMMERCE_RECIPE)),
-                            shop_customers),
+        (recipes.GOOGLE_FORMS_RECIPE,
+         recipes.with_groups(recipes.google_forms_optin(recipes.load_recipe(recipes.GOOGLE_FORMS_RECIPE)),
+                             newsletter)),
+        (recipes.WEBHOOK_FORM_RECIPE,
+         recipes.with_groups(recipes.load_recipe(recipes.WEBHOOK_FORM_RECIPE), newsletter)),
+        (recipes.SHOPIFY_CUSTOMER_RECIPE, recipes.with_groups(customer_recipe, shop_customers)),
+        (None, recipes.with_groups(recipes.shopify_order(customer_recipe), shop_customers)),
+        (recipes.WOOCOMMERCE_RECIPE,
+         recipes.with_groups(recipes.woocommerce_order(recipes.load_recipe(recipes.WOOCOMMERCE_RECIPE)),
+                             shop_customers)),
     ]

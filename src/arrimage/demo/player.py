@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -62,11 +63,17 @@ class PlayedDelivery:
         return found
 
 
-def play(deliveries: list[BundledDelivery], installation: Installation,
-         moment: datetime) -> list[PlayedDelivery]:
-    """Send each delivery and its repeats, in order, and return Arrimage's responses."""
+def play(deliveries: list[BundledDelivery], installation: Installation, moment: datetime,
+         stop_requested: Callable[[], bool] = lambda: False) -> list[PlayedDelivery]:
+    """Send each delivery and its repeats, in order, and return Arrimage's responses.
+
+    Once ``stop_requested`` returns true, no further delivery is sent and those sent so far
+    are returned.
+    """
     played = []
     for delivery in deliveries:
+        if stop_requested():
+            break
         payload = dated_now(delivery.payload(), delivery.source, moment)
         automation = installation.automations[delivery.automation]
         secret = installation.signing_secrets[delivery.source]

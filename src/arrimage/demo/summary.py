@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ class Addresses:
 
     web_app: str
     sandbox: str
+    # The sandbox's API token: random at each start, so the summary prints it.
+    sandbox_token: str
     data_dir: Path
     # The webhook URL, secret included, of the web form automation, for a first event of one's own.
     form_webhook: str
@@ -131,6 +134,7 @@ class DemoReport:
             "seconds": round(self.seconds, 2),
             "web_app": self.addresses.web_app,
             "sandbox": self.addresses.sandbox,
+            "sandbox_token": self.addresses.sandbox_token,
             "outbox": self.addresses.outbox,
             "data_dir": str(self.addresses.data_dir),
             "form_webhook": self.addresses.form_webhook,
@@ -190,12 +194,19 @@ class DemoReport:
                        url=self.addresses.web_app))
         lines.append(_("Outbox: {url} (open an email and confirm the subscription)",
                        url=self.addresses.outbox))
+        lines.append(_("Cyberimpact sandbox: {url}, API token {token}",
+                       url=self.addresses.sandbox, token=self.addresses.sandbox_token))
         lines.append(_("Demo data: {path} (erased when the demo starts again)",
                        path=self.addresses.data_dir))
         lines.append("")
         lines.append(_("Send a form submission of your own, and its opt-in email appears in the outbox:"))
         lines.append(f"  curl -s -H 'Content-Type: application/json' -d '{FORM_SUBMISSION}' "
                      f"{self.addresses.form_webhook}")
+        lines.append(_("Call the sandbox's API with its token:"))
+        lines.append(f"  curl -s -H 'Authorization: Bearer {self.addresses.sandbox_token}' "
+                     f"{self.addresses.sandbox}/ping")
+        lines.append(_("Use the command line on the demo's data while the demo runs:"))
+        lines.append(f"  arrimage --data-dir {shlex.quote(str(self.addresses.data_dir))} runs list")
         return lines
 
     def _csv_lines(self) -> list[str]:

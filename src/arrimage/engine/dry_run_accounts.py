@@ -17,6 +17,7 @@ from arrimage.connectors.context import ConnectionData, TriggerContext
 from arrimage.engine.document import ActionStep, AutomationDocument, SearchStep
 from arrimage.engine.dry_run_apps import DRY_RUN_TARGETS
 from arrimage.engine.errors import ArrimageError
+from arrimage.engine.lookups import check_connection
 from arrimage.i18n import LazyText, _l
 from arrimage.logs import ContextAdapter
 from arrimage.sandbox.private import PrivateSandbox
@@ -134,15 +135,34 @@ def start_private_accounts(
                 connection=connection.name, reason=exc.message), connection.name))
             seed = None
 
-        # The opt-in emails name the account as Cyberimpact would, when a check stored it.
-        summary = runtime.connections.get(connection.id)
-        sandbox = stack.enter_context(
-            PrivateSandbox(seed, account=summary.get("account_name") or connection.name))
+        name = account_name(runtime, connection, readable=seed is not None, log=log)
+        sandbox = stack.enter_context(PrivateSandbox(seed, account=name))
         account = PrivateAccount(connection.name, sandbox, ConnectionData(
             id=f"dry-run-{connection.id}", app=CYBERIMPACT, name=connection.name,
             config={"base_url": sandbox.base_url}, secrets={"token": sandbox.token}))
         private.by_reference[reference] = by_connection_id[connection.id] = account
     return private
+
+
+def account_name(runtime: Runtime, connection: ConnectionData, *, readable: bool, log: ContextAdapter) -> str:
+    """Return the name that the opt-in emails give the account, as Cyberimpact would.
+
+    The name comes from the real account's ``GET /ping``, then from the last connection check
+    stored, then from the connection's own name. An account that could not be copied
+    (``readable`` false) is not called again, so an unreachable server delays the run once only.
+    """
+    if readable:
+        try:
+            name = check_connection(runtime, CYBERIMPACT, {**connection.config, **connection.secrets})
+        except ArrimageError as exc:
+            log.warning("dry run: cannot read the name of a Cyberimpact account (%s), so the opt-in "
+                        "emails use the name of the last check or of the connection", exc.code,
+                        extra={"connection_id": connection.id})
+        else:
+            if name:
+                return name
+    stored = runtime.connections.get(connection.id).get("account_name")
+    return str(stored or connection.name)
 
 
 def _cyberimpact_references(document: AutomationDocument) -> list[str]:

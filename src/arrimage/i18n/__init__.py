@@ -4,11 +4,16 @@ English source strings are the message ids. French (Québec) is the default lang
 fallback for any locale Arrimage does not ship. Catalogues are read from the ``.po`` files at
 first use, so no compile step is needed after installing.
 
-Two markers:
+Three markers:
 
 - ``_("…")`` translates now, in the current locale (see :func:`use_locale`).
 - ``_l("…", name=value)`` returns a :class:`LazyText` that is rendered later, in whatever locale
   is current then. Connector declarations and user-facing errors use it.
+- ``_n("…", "…", count)`` translates now, choosing the singular or plural form for ``count``.
+
+When one English text needs different translations in different places (a verb on a button, a
+noun in a heading), ``pgettext("context", "…")`` translates it now with a message context, which
+the catalogues write as ``msgctxt``.
 """
 
 from __future__ import annotations
@@ -143,6 +148,26 @@ def _(message: str, /, **params: Any) -> str:
     return translate(message, **params)
 
 
+def _n(singular: str, plural: str, count: int, /, **params: Any) -> str:
+    """Translate the form of a message that fits ``count``, now, and fill its fields.
+
+    ``count`` is also passed to the message as ``{count}``. French uses the singular for 0 and
+    1, English for 1 only, as each catalogue's Plural-Forms header sets.
+    """
+    catalogue = translations(normalize_locale(current_locale()))
+    return catalogue.ngettext(singular, plural, count).format(count=count, **params)
+
+
+def pgettext(context: str, message: str, /, **params: Any) -> str:
+    """Translate ``message`` with the message context ``context`` now, in the current locale.
+
+    The catalogue entry whose ``msgctxt`` is ``context`` gives the translation. Without one, the
+    English ``message`` is returned, as ``_`` does.
+    """
+    text = translations(normalize_locale(current_locale())).pgettext(context, message)
+    return text.format(**params) if params else text
+
+
 class LazyText:
     """A message id with its parameters, translated each time it is rendered.
 
@@ -188,6 +213,33 @@ def _l(message: str, /, **params: Any) -> LazyText:
     return LazyText(message, **params)
 
 
+# Words that keep their capital at the start of a clause: product and place names.
+PROPER_NAMES = frozenset({
+    "Arrimage", "Canada", "Cyberimpact", "Google", "HubSpot", "Québec", "Shopify", "WooCommerce",
+})
+
+
+def after_colon(text: str, locale: str | None = None) -> str:
+    """Return ``text`` as it reads after a colon: with a lowercase first letter in French.
+
+    French starts the clause after a colon with a lowercase letter, so "La date…" becomes
+    "la date…". Proper names in :data:`PROPER_NAMES` and acronyms (JSON, URL) keep their
+    capitals. English text is returned unchanged.
+    """
+    if normalize_locale(locale or current_locale()) != "fr_CA" or not text[:1].isupper():
+        return text
+    first_word = text.split(maxsplit=1)[0]
+    # An elided article or preposition (L’, D’) is lowercased whatever follows it.
+    elided = first_word[1:2] == "’"
+    if not elided:
+        if first_word.rstrip(".,;:!?") in PROPER_NAMES:
+            return text
+        rest = first_word[1:]
+        if rest and not rest.islower():
+            return text
+    return text[0].lower() + text[1:]
+
+
 def placeholders(text: str) -> set[str]:
     """Return the ``{name}`` fields of a message, used to check translations keep them."""
     return {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name}
@@ -195,14 +247,18 @@ def placeholders(text: str) -> set[str]:
 
 __all__ = [
     "DEFAULT_LOCALE",
+    "PROPER_NAMES",
     "SUPPORTED_LOCALES",
     "LazyText",
     "_",
     "_l",
+    "_n",
+    "after_colon",
     "current_locale",
     "locale_from_environment",
     "negotiate_locale",
     "normalize_locale",
+    "pgettext",
     "placeholders",
     "set_locale",
     "translate",

@@ -95,6 +95,7 @@ class BulkImport:
         self.notify = notify
         self.sleep = sleep
         self._groups: dict[str, int] = {}
+        self._group_titles: dict[int, str] = {}
         self._buffers: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         self._in_flight: list[tuple[int, int]] = []
         self._uncommitted = 0
@@ -105,8 +106,10 @@ class BulkImport:
         """Read the account's groups and addresses, then resume what an earlier run left."""
         for group in self._call(lambda: list(self.client.iter_groups(page_size=1000))):
             group_id = int(group["id"])
+            title = str(group.get("title", "")).strip()
             self._groups[str(group_id)] = group_id
-            self._groups.setdefault(str(group.get("title", "")).strip().casefold(), group_id)
+            self._groups.setdefault(title.casefold(), group_id)
+            self._group_titles[group_id] = title
         unknown = [group for group in self.settings.extra_groups if str(group) not in self._groups]
         if unknown:
             raise ArrimageError(_l(
@@ -219,7 +222,15 @@ class BulkImport:
         return Outcome("updated", _(
             "Already in Cyberimpact: added to the groups {groups} only. Its details were not "
             "changed, because Cyberimpact requires the contact's confirmation for that.",
-            groups=", ".join(str(group) for group in member.groups)), _join(warnings))
+            groups=self._group_names(member.groups)), _join(warnings))
+
+    def _group_names(self, groups: tuple[int, ...]) -> str:
+        """Return the groups as "Title (id)", or the bare id of a group without a title."""
+        names = []
+        for group in groups:
+            title = self._group_titles.get(group)
+            names.append(f"{title} ({group})" if title else str(group))
+        return ", ".join(names)
 
     def _record(self, number: int, email: str | None, outcome: Outcome) -> None:
         self.state.record(number, email, outcome)

@@ -109,8 +109,8 @@ def _relation_type(value: Any, fallback: ConsentFallback) -> str:
     text = str(value or "").strip() or (fallback.relation_type or "")
     if text not in RELATION_TYPE_VALUES:
         raise RowRejected(_l(
-            "The consent basis {value} is invalid: use one of {choices}.",
-            value=repr(text), choices=", ".join(sorted(RELATION_TYPE_VALUES))))
+            "The consent basis \"{value}\" is invalid: use one of {choices}.",
+            value=text, choices=", ".join(sorted(RELATION_TYPE_VALUES))))
     return text
 
 
@@ -132,8 +132,8 @@ def _consent_date(value: Any, fallback: ConsentFallback, formats: FormatSettings
     written = normalize("birthdate", value, date_order=formats.date_order.upper())
     if written.value is None:
         raise RowRejected(_l(
-            "The consent date {value} is invalid: use a date such as 2024-03-15 that is not in "
-            "the future.", value=repr(str(value))))
+            "The consent date \"{value}\" is invalid: use a date such as 2024-03-15 that is not in "
+            "the future.", value=str(value)))
     return dt.date.fromisoformat(written.value)
 
 
@@ -167,8 +167,8 @@ def _group_ids(raw: Any, resolve_group: GroupResolver, warnings: list[LazyText])
         group = resolve_group(text)
         if group is None:
             warnings.append(_l(
-                "The group {group} does not exist in this Cyberimpact account, so the contact "
-                "is not added to it.", group=repr(text)))
+                "The group \"{group}\" does not exist in this Cyberimpact account, so the contact "
+                "is not added to it.", group=text))
         elif group not in groups:
             groups.append(group)
     return groups

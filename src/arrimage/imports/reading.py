@@ -279,14 +279,14 @@ def match_headers(headers: list[str], overrides: Mapping[str, str]) -> ColumnMap
         index = by_key.get(header_key(header))
         if index is None:
             raise ImportFileError(_l(
-                "The option --map names the column {column}, which the file does not have. "
-                "Columns: {columns}.", column=repr(header), columns=", ".join(headers)))
+                "The option --map names the column \"{column}\", which the file does not have. "
+                "Columns: {columns}.", column=header, columns=", ".join(headers)))
         target = target.strip()
         if target != IGNORED and target not in IMPORT_FIELDS:
             raise ImportFileError(_l(
-                "The option --map gives the column {column} the field {field}, which does not "
+                "The option --map gives the column \"{column}\" the field \"{field}\", which does not "
                 "exist. Use one of {fields}, or - to leave the column out.",
-                column=repr(header), field=repr(target), fields=", ".join(IMPORT_FIELDS)))
+                column=header, field=target, fields=", ".join(IMPORT_FIELDS)))
         chosen[index] = None if target == IGNORED else target
 
     taken = [target for target in chosen.values() if target]
@@ -320,8 +320,8 @@ def parse_map_options(options: list[str]) -> dict[str, str]:
         header, separator, target = option.rpartition("=")
         if not separator or not header.strip():
             raise ImportFileError(_l(
-                "Invalid --map value {value}: write \"Column=field\", such as "
-                "\"Courriel 2=email\", or \"Column=-\" to leave a column out.", value=repr(option)))
+                "Invalid --map value \"{value}\": write \"Column=field\", such as "
+                "\"Courriel 2=email\", or \"Column=-\" to leave a column out.", value=option))
         overrides[header.strip()] = target.strip()
     return overrides
 

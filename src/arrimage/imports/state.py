@@ -51,6 +51,9 @@ CREATE TABLE IF NOT EXISTS chunks (
 
 FINAL_STATUSES = ("created", "updated", "queued", "skipped", "failed")
 REPORT_FIELDS = ("row", "email", "status", "detail", "warnings", "reference")
+# A row's reference is its run id (event path) or this prefix and Cyberimpact's batch id, which
+# the report translates.
+BATCH_REFERENCE = "batch "
 
 
 @dataclass(frozen=True)
@@ -204,7 +207,7 @@ class ImportState:
             "UPDATE chunks SET batch_id = ?, status = 'sent' WHERE id = ?", (batch_id, chunk_id)
         )
         self._db.execute(
-            "UPDATE rows SET reference = ? WHERE chunk = ?", (f"batch {batch_id}", chunk_id)
+            "UPDATE rows SET reference = ? WHERE chunk = ?", (f"{BATCH_REFERENCE}{batch_id}", chunk_id)
         )
 
     def open_chunks(self) -> list[Chunk]:
@@ -258,7 +261,8 @@ class ImportState:
             labels = _status_labels()
             while batch := cursor.fetchmany(1000):
                 writer.writerows(
-                    [number, email or "", labels.get(status, status), detail, warnings, reference]
+                    [number, email or "", labels.get(status, status), detail, warnings,
+                     _shown_reference(reference)]
                     for number, email, status, detail, warnings, reference in batch
                 )
         os.replace(partial, path)
@@ -274,6 +278,13 @@ def _report_header(name: str) -> str:
         "reference": _("reference"),
     }
     return labels[name]
+
+
+def _shown_reference(reference: str) -> str:
+    batch_id = reference.removeprefix(BATCH_REFERENCE)
+    if batch_id != reference and batch_id.isdigit():
+        return _("batch {batch}", batch=batch_id)
+    return reference
 
 
 def _status_labels() -> dict[str, str]:

@@ -167,15 +167,51 @@ def _warning(reason: str, text: str) -> Message:
 
 
 def _order_mismatch(text: str, order: DateOrder) -> Message:
+    fitting = _fitting_order(text, order)
+    if fitting is None:
+        return Message(
+            "birthdate.order_mismatch",
+            _l(
+                '"{value}" does not fit the date order {order} set for this field, '
+                "so the birthdate is left out. Set the date order that the source uses: "
+                "the option --date-order on the command line (arrimage import --connection, "
+                "arrimage normalize), or the step's Format options in the editor "
+                "(formats: date_order in YAML).",
+                value=shown(text),
+                order=_ORDER_NAMES[order],
+            ),
+        )
     return Message(
         "birthdate.order_mismatch",
         _l(
             '"{value}" does not fit the date order {order} set for this field, '
-            "so the birthdate is left out. Check the date order of the source.",
+            "so the birthdate is left out. If the source writes dates as {fitting}, set the "
+            "date order to {code}: the option --date-order {code} on the command line "
+            "(arrimage import --connection, arrimage normalize), or the step's Format options "
+            "in the editor (formats: date_order: {code} in YAML).",
             value=shown(text),
             order=_ORDER_NAMES[order],
+            fitting=_ORDER_NAMES[fitting],
+            code=fitting.lower(),
         ),
     )
+
+
+def _fitting_order(text: str, order: DateOrder) -> DateOrder | None:
+    """Return another date order that reads ``text`` as a real date, the one to suggest."""
+    for candidate in _DATE_ORDERS:
+        if candidate == order:
+            continue
+        fields = split_date(text, candidate)
+        if isinstance(fields, Unreadable) or fields.year is None:
+            continue
+        if fields.month is None or fields.day is None:
+            continue
+        # A two-digit year is checked as 2000, a leap year, so 29/02/84 still fits.
+        year = int(fields.year) if len(fields.year) == 4 else 2000
+        if _is_date(year, fields.month, fields.day):
+            return candidate
+    return None
 
 
 def _two_digit_year_read(text: str, year: int) -> Message:

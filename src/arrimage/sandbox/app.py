@@ -24,7 +24,7 @@ from arrimage.sandbox.store import Store
 logger = logging.getLogger(__name__)
 
 # Paths that faults never touch: the admin routes must stay usable to switch faults off, and
-# the outbox is a page for people, not part of the emulated API.
+# the outbox (which "/" redirects to) is a page for people, not part of the emulated API.
 FAULT_EXEMPT_PREFIXES = ("/_sandbox", "/outbox")
 
 
@@ -95,7 +95,7 @@ class FaultMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or path.startswith(FAULT_EXEMPT_PREFIXES):
+        if scope["type"] != "http" or path == "/" or path.startswith(FAULT_EXEMPT_PREFIXES):
             await self.app(scope, receive, send)
             return
         latency_ms = self.sandbox.faults.settings.latency_ms

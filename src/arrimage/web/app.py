@@ -10,10 +10,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
 
 from arrimage import __version__
@@ -133,6 +136,46 @@ def install_page_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
         return JSONResponse(body, status_code=error.status_code, headers=headers)
 
+    async def http_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, StarletteHTTPException)
+        path = request.url.path
+        if path.startswith("/hooks/") and error.status_code == 405:
+            return webhook_method_error(request, error)
+        machine_path = path.startswith(("/api/", "/hooks/"))
+        if machine_path or "text/html" not in request.headers.get("accept", ""):
+            return await http_exception_handler(request, error)
+        # Building the page reads the session from storage, so it runs in the thread pool.
+        return await run_in_threadpool(error_page, request, error)
+
     app.add_exception_handler(PageRedirect, redirect)
     app.add_exception_handler(FormRejected, rejected_form)
     app.add_exception_handler(ApiAccessError, refused)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+
+
+def webhook_method_error(request: Request, error: StarletteHTTPException) -> Response:
+    """Return the JSON error for a request to a webhook address with a method other than POST."""
+    message = _l("Webhooks take POST requests only: the app that sends the events must POST them "
+                 "to this address.").render(request_locale(request))
+    return JSONResponse({"error": {"code": "method_not_allowed", "message": message}},
+                        status_code=405, headers=error.headers)
+
+
+def error_page(request: Request, error: StarletteHTTPException) -> Response:
+    """Render the HTML page for an HTTP error in the reader's language, with a link home."""
+    if error.status_code == 404:
+        title = _l("Page not found")
+        message = _l("No page has this address. Check the link, or start again from the home page.")
+    elif error.status_code == 405:
+        title = _l("This page cannot be opened")
+        message = _l("This address only takes forms sent from Arrimage's pages. Start again from the "
+                     "home page.")
+    else:
+        title = _l("The request failed")
+        message = _l("Arrimage could not handle this request (HTTP status {status}). Start again "
+                     "from the home page.", status=error.status_code)
+    page = page_context(request)
+    response = page.render("error.html", status_code=error.status_code, title=title, message=message,
+                           back="/", back_label=_l("Go to the home page"))
+    response.headers.update(error.headers or {})
+    return response

@@ -55,7 +55,9 @@ CONTACT_FIELDS = (
     Field(key="company", label=_l("Company"), normalizer="text",
           help=_l("The contact's company or organization.")),
     Field(key="birthdate", label=_l("Birth date"), type=FieldType.DATE, normalizer="birthdate",
-          help=_l("A date such as 1990-12-04, 04/12/1990 (day first) or 4 décembre 1990.")),
+          help=_l("A date such as 1990-12-04, 04/12/1990 or 4 décembre 1990. A date written with "
+                  "numbers only is read in the step's date order (Format options), day first by "
+                  "default.")),
     Field(key="postal_code", label=_l("Postal code"), normalizer="postal_code",
           help=_l("Canadian postal codes are written as A1A 1A1. ZIP codes are kept.")),
     Field(key="country", label=_l("Country"), normalizer="country",

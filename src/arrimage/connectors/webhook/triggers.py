@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl
 from arrimage.connectors.context import TriggerContext, WebhookRequest
 from arrimage.connectors.declaration import IncomingEvent
 from arrimage.engine.errors import WebhookRejectedError
+from arrimage.engine.json_errors import json_problem
 from arrimage.i18n import _l
 
 
@@ -72,7 +73,7 @@ def decode_body(request: WebhookRequest) -> dict[str, Any] | list[Any]:
             400,
             _l(
                 "The body is not valid JSON: {problem} at line {line}, column {column}.",
-                problem=exc.msg,
+                problem=json_problem(exc),
                 line=exc.lineno,
                 column=exc.colno,
             ),

@@ -32,6 +32,13 @@ def send_optin(body: BodyDep, sandbox: SandboxDep) -> dict[str, str]:
     return {str(optin_id): "created"}
 
 
+@page_router.get("/", include_in_schema=False)
+def home_page(request: Request) -> RedirectResponse:
+    """Send a person who opens the sandbox's address to the outbox, its only page."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse("/outbox" + query, status_code=307)
+
+
 @page_router.get("/outbox", response_class=HTMLResponse)
 def outbox_page(request: Request, sandbox: SandboxDep) -> HTMLResponse:
     """Show the confirmation emails, newest first."""

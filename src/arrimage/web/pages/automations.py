@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from arrimage.catalogue import webhook_url
-from arrimage.connectors.declaration import App
+from arrimage.connectors.declaration import App, OperationKind
 from arrimage.engine.document import ActionStep, AutomationDocument, SearchStep
 from arrimage.engine.errors import DocumentError, NotFoundError
 from arrimage.i18n import _l
@@ -52,6 +52,13 @@ def app_name(apps: dict[str, App], key: str) -> str:
     """Return an app's display name in the current language, or its key if unknown."""
     app = apps.get(key)
     return app.name.render() if app else key
+
+
+def trigger_name(apps: dict[str, App], app_key: str, event: str) -> str:
+    """Return a trigger event's label in the current language, or its key if unknown."""
+    app = apps.get(app_key)
+    operation = app.operation(OperationKind.TRIGGER, event) if app else None
+    return operation.label.render() if operation else event
 
 
 @router.get("/automations")
@@ -116,4 +123,5 @@ def show_automation(automation_id: str, page: Page = Depends(signed_in)) -> HTML
     needs = connection_needs(document, connection_names(page.runtime.db))
     return page.render("automations/show.html", section="automations", automation=summary,
                        document=document, needs=needs, webhook_url=webhook_url(page.runtime, automation_id),
-                       apps=page.runtime.apps, app_name=app_name, step_apps=step_apps(document))
+                       apps=page.runtime.apps, app_name=app_name, trigger_name=trigger_name,
+                       step_apps=step_apps(document))

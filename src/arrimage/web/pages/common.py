@@ -21,11 +21,12 @@ from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from arrimage import __version__
-from arrimage.engine.records import status_label
-from arrimage.i18n import LazyText, _l, negotiate_locale, normalize_locale, translate, use_locale
+from arrimage.engine.records import FINISHED_RUN_STATUSES, status_label
+from arrimage.i18n import LazyText, _l, negotiate_locale, normalize_locale, pgettext, translate, use_locale
 from arrimage.runtime import Runtime
 from arrimage.storage.users import SessionInfo, UserInfo
 from arrimage.web.auth import (
@@ -269,8 +270,8 @@ def _build_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.globals.update(_=_translate, version=__version__, language_names=LANGUAGE_NAMES,
-                               csrf_field=CSRF_FIELD)
+    environment.globals.update(_=_translate, pgettext=pgettext, version=__version__,
+                               language_names=LANGUAGE_NAMES, csrf_field=CSRF_FIELD)
     environment.filters.update(when=format_when, number=format_number, text=render_text,
                                status=status_label, json=pretty_json, json_inline=inline_json,
                                anchor=html_id)
@@ -296,11 +297,20 @@ NOTICES: dict[str, LazyText] = {
     "sample": _l("Sample data changed."),
     "tested": _l("The test run is queued. This page refreshes every few seconds until the run ends."),
 }
+# Notices about a run that has not ended yet: the page of a run stops showing them once the run
+# ends, although ``done`` stays in the address while the page refreshes itself.
+PENDING_RUN_NOTICES = frozenset({"replayed", "tested"})
 
 
-def notice(page: Page) -> LazyText | None:
+@pass_context
+def notice(context: Context) -> LazyText | None:
     """Return the notice named by the ``done`` query parameter, if any."""
-    return NOTICES.get(page.request.query_params.get("done", ""))
+    page: Page = context["page"]
+    done = page.request.query_params.get("done", "")
+    run = context.get("run")
+    if done in PENDING_RUN_NOTICES and run is not None and run["status"] in FINISHED_RUN_STATUSES:
+        return None
+    return NOTICES.get(done)
 
 
 ENVIRONMENT.globals["notice"] = notice

@@ -380,10 +380,24 @@ def _render_list(page: Page, *, error: LazyText | None = None, success: LazyText
     by_app: dict[str, list[dict[str, Any]]] = {}
     for summary in connections:
         summary["check"] = _check_state(page, summary)
+        summary["config_rows"] = _config_rows(page.runtime.apps.get(summary["app"]), summary["config"])
         by_app.setdefault(summary["app"], []).append(summary)
     return page.render("connections/list.html", status_code=status_code, section="connections",
                        apps=connectable_apps(page), by_app=by_app, error=error, success=success,
                        focus=focus, known_apps=page.runtime.apps)
+
+
+def _config_rows(app: App | None, config: dict[str, Any]) -> list[tuple[LazyText | str, Any]]:
+    """Pair each stored setting with its field's label, in the order the app declares them.
+
+    A key that the app no longer declares keeps its raw name, so no stored value is hidden.
+    """
+    declared = app.connection_fields if app is not None else ()
+    rows: list[tuple[LazyText | str, Any]] = [(field.label, config[field.key]) for field in declared
+                                              if field.key in config]
+    known = {field.key for field in declared}
+    rows.extend((key, value) for key, value in config.items() if key not in known)
+    return rows
 
 
 def _render_form(page: Page, app: App, name: str, values: dict[str, Any], errors: dict[str, LazyText],
