@@ -182,7 +182,7 @@ def test_run_malformed_event_file(cli: Cli, tmp_path: Path, sink: Sink) -> None:
 
     assert result.returncode == 2
     assert f"{event} is not valid JSON" in result.stderr
-    assert "line 1 column 26" in result.stderr
+    assert "the text ends too early at line 1, column 26." in result.stderr
     assert "Traceback" not in result.stderr
 
 

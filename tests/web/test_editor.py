@@ -437,6 +437,8 @@ def test_recipes_speak_the_reader_language(admin: httpx.Client, runtime: Runtime
 
     assert "Fichier CSV → importation en lot avec source de consentement" in french.text
     assert "arrimage import contacts.csv --bulk" in french.text
+    assert "Clients de la boutique, registre des ventes 2026" in french.text
+    assert "Store customers, 2026 sales register" in english.text
     assert "Google Forms response → opt-in request" in english.text
     assert runtime.automations.get("google-forms-optin")["name"] == "Google Forms response → opt-in request"
 

@@ -58,6 +58,8 @@ def serve(
         context = contextvars.copy_context()
         threading.Thread(target=context.run, args=(_play_example, runtime, server), daemon=True).start()
     server.run()
+    logger.info("web server stopped")
+    typer.echo(_("Arrimage stopped."))
 
 
 def port_is_free(host: str, port: int) -> bool:

@@ -15,7 +15,7 @@ from babel.numbers import format_decimal
 
 from arrimage.demo.csv_import import CsvImportResult
 from arrimage.demo.outcomes import EventOutcome
-from arrimage.i18n import _, current_locale
+from arrimage.i18n import _, after_colon, current_locale
 
 # Babel's locale of each supported locale, for numbers.
 BABEL_LOCALES = {"fr_CA": "fr_CA", "en": "en_CA"}
@@ -163,7 +163,7 @@ class DemoReport:
         for event in self.events:
             lines.append("  " + _item(self._event_label(event), event.message))
             for warning in event.warnings:
-                lines.append("      " + _("Warning: {message}", message=warning))
+                lines.append("      " + _("Warning: {message}", message=after_colon(warning)))
         lines.append("")
         lines.extend(self._csv_lines())
 
@@ -224,7 +224,8 @@ class DemoReport:
             if row.status == "updated":
                 lines.append("  " + _item(label, row.detail))
             if row.warnings:
-                lines.append("  " + _item(label, _("Warning: {message}", message=row.warnings)))
+                lines.append("  " + _item(label, _("Warning: {message}",
+                                                   message=after_colon(row.warnings))))
         lines.append("  " + _("Report with one line per row: {path}", path=self.csv.report))
         lines.append("")
         return lines

@@ -79,11 +79,18 @@ def test_array_with_non_object_rejected() -> None:
     assert "Item 1 of the JSON array is not an object" in english(error)
 
 
-@pytest.mark.parametrize(("body", "kind"), [(b'"text"', "str"), (b"42", "int"), (b"null", "NoneType")])
-def test_scalar_json_rejected(body: bytes, kind: str) -> None:
+@pytest.mark.parametrize(("body", "kind", "french_kind"), [
+    (b'"text"', "text (string)", "texte (chaîne)"),
+    (b"42", "number", "nombre"),
+    (b"4.5", "number", "nombre"),
+    (b"true", "true or false (boolean)", "vrai ou faux (booléen)"),
+    (b"null", "null", "null (aucune valeur)"),
+])
+def test_scalar_json_rejected(body: bytes, kind: str, french_kind: str) -> None:
     error = rejection(context(), request(body))
     assert error.status_code == 400
-    assert f"The body is a JSON {kind}" in english(error)
+    assert f"The body is a JSON {kind}: send a JSON object" in english(error)
+    assert f"de type {french_kind}" in error.message.render("fr_CA")
 
 
 def test_form_body_is_one_event() -> None:

@@ -30,6 +30,7 @@ from arrimage.engine.errors import (
     ServerError,
     StepTimeoutError,
 )
+from arrimage.engine.json_errors import json_problem
 from arrimage.engine.retry import parse_retry_after
 from arrimage.i18n import _l
 
@@ -144,7 +145,7 @@ def parse_service_account_key(text: str) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise AuthenticationError(_l(
             "The service account key is not valid JSON ({problem}). Paste the whole JSON key "
-            "file that Google Cloud gave you.", problem=exc.msg)) from exc
+            "file that Google Cloud gave you.", problem=json_problem(exc))) from exc
     if not isinstance(key, dict) or not key.get("client_email") or not key.get("private_key"):
         raise AuthenticationError(_l(
             "The service account key lacks client_email or private_key. Create a JSON key for "

@@ -13,7 +13,7 @@ from arrimage.connectors.context import TriggerContext, WebhookRequest
 from arrimage.connectors.declaration import IncomingEvent
 from arrimage.engine.errors import WebhookRejectedError
 from arrimage.engine.json_errors import json_problem
-from arrimage.i18n import _l
+from arrimage.i18n import LazyText, _l
 
 
 def parse_catch_hook(context: TriggerContext, request: WebhookRequest) -> list[IncomingEvent]:
@@ -83,10 +83,21 @@ def decode_body(request: WebhookRequest) -> dict[str, Any] | list[Any]:
             400,
             _l(
                 "The body is a JSON {kind}: send a JSON object, or an array of objects.",
-                kind=type(body).__name__,
+                kind=_json_kind(body),
             ),
         )
     return body
+
+
+def _json_kind(value: Any) -> LazyText:
+    """Name the JSON type of a decoded scalar, as a message shows it."""
+    if isinstance(value, str):
+        return _l("text (string)")
+    if isinstance(value, bool):
+        return _l("true or false (boolean)")
+    if isinstance(value, int | float):
+        return _l("number")
+    return _l("null")
 
 
 def verify_signature(context: TriggerContext, request: WebhookRequest) -> None:

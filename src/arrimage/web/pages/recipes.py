@@ -152,8 +152,15 @@ def _render(page: Page, error: Any = None, status_code: int = 200) -> HTMLRespon
     imports = [
         {"key": entry.get("key"), "name": in_locale(entry.get("name") or {}, page.locale, ""),
          "description": in_locale(entry.get("description") or {}, page.locale, ""),
-         "command": entry.get("command", ""), "docs": in_locale(entry.get("docs") or {}, page.locale, "")}
+         "command": _command(entry.get("command"), page.locale), "docs": in_locale(entry.get("docs") or {}, page.locale, "")}
         for entry in load_gallery(recipes_dir()) if entry.get("command")
     ]
     return page.render("recipes.html", status_code=status_code, section="automations", recipes=recipes,
                        imports=imports, apps=page.runtime.apps, app_name=app_name, error=error)
+
+
+def _command(command: Any, locale: str) -> str:
+    # A command is one string, or one per locale when its example values are in words.
+    if isinstance(command, dict):
+        return in_locale(command, locale, "")
+    return str(command or "")
