@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 _SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 # The maximum number of messages (waiting plus scheduled) that the recovery sweep reads to
-# learn which runs still have a message; each message is a small JSON document.
+# learn which runs still have a message. Each message is a small JSON document.
 MAX_QUEUE_SCAN = 50_000
 
 

@@ -1,8 +1,9 @@
 """``arrimage demo`` as real processes: the bundled events end to end, checked contact by contact.
 
-Three demos start at once, each with its own folder: ``--exit --json`` in English on free
-ports, ``--exit`` in English on its default ports while this process listens on 8465 and 8466, and
-one in French on free ports that keeps serving until it gets SIGINT. Other demos get SIGINT or
+Three demos start at once, each with its own folder. One runs ``--exit --json`` in English on
+free ports. One runs ``--exit`` in English on its default ports, while this process listens on
+8465 and 8466 to check that the demo picks others. One runs in French on free ports and keeps
+serving until it gets SIGINT. Other demos get SIGINT or
 SIGTERM at given moments of their start, and the installation runs in this process against a
 sandbox of its own.
 """
@@ -389,7 +390,7 @@ def test_english_summary(demos: dict[str, Demo]) -> None:
     assert "Same email address as row 13." in demo.stdout
     assert "Demo data: " in demo.stdout
     assert "The web app and the sandbox stopped with the demo." in demo.stdout
-    # With --exit nothing answers at the addresses any more, so none is printed.
+    # With --exit the servers have stopped when the summary prints, so no address is printed.
     assert "Web app: http://127.0.0.1:" not in demo.stdout
     assert "/outbox (open an email" not in demo.stdout
     assert "curl -s -H" not in demo.stdout

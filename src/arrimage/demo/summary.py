@@ -151,7 +151,7 @@ class DemoReport:
         """Return the summary's lines for people, in the current locale.
 
         ``serving`` is false when the demo stops after the summary: the addresses of the web
-        app and the outbox are then left out, because nothing answers there any more.
+        app and the outbox are then left out, because their servers have stopped.
         """
         counts = self.counts()
         seconds = format_decimal(round(self.seconds, 1), locale=BABEL_LOCALES[current_locale()])
