@@ -182,8 +182,8 @@ class Runtime:
         workers are busy, and a later sweep, once the backlog is shorter, finds the runs whose
         message was lost.
         """
-        in_queue = self.run_ids_in_queue()
-        run_ids = self.runs.due_for_recovery(self.settings.queued_grace_seconds, in_queue=in_queue)
+        run_ids = self.runs.due_for_recovery(self.settings.queued_grace_seconds,
+                                             in_queue=self.run_ids_in_queue)
         for run_id in run_ids:
             logger.warning("resuming a run that was not picked up or whose worker stopped",
                            extra={"run_id": run_id})

@@ -182,6 +182,23 @@ def test_recovery_skips_run_still_in_queue(runtime: Runtime) -> None:
     assert runtime.huey.pending_count() == 2
 
 
+def test_recovery_reads_queue_only_when_overdue(runtime: Runtime) -> None:
+    fresh = new_run(runtime, "fresh")
+    reads: list[str] = []
+
+    def read_queue() -> frozenset[str]:
+        reads.append("read")
+        return frozenset()
+
+    assert runtime.runs.due_for_recovery(60, in_queue=read_queue) == []
+    assert reads == []
+
+    set_run(runtime, fresh, next_attempt_at=ago(seconds=120))
+
+    assert runtime.runs.due_for_recovery(60, in_queue=read_queue) == [fresh]
+    assert reads == ["read"]
+
+
 def test_recovery_with_unknown_queue_takes_leases_only(runtime: Runtime) -> None:
     lost = new_run(runtime, "lost")
     abandoned = new_run(runtime, "abandoned")
@@ -189,7 +206,7 @@ def test_recovery_with_unknown_queue_takes_leases_only(runtime: Runtime) -> None
     runtime.runs.claim(abandoned, "dead-worker")
     set_run(runtime, abandoned, lease_until=ago(seconds=5))
 
-    assert runtime.runs.due_for_recovery(60, in_queue=None) == [abandoned]
+    assert runtime.runs.due_for_recovery(60, in_queue=lambda: None) == [abandoned]
     assert set(runtime.runs.due_for_recovery(60)) == {lost, abandoned}
 
 

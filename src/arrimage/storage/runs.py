@@ -8,6 +8,7 @@ executed by two workers at once.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -138,15 +139,20 @@ class RunRepository:
             return connection.execute(_FINISH, values).rowcount == 1
 
     def due_for_recovery(
-        self, grace_seconds: float, limit: int = 500, *, in_queue: frozenset[str] | None = frozenset()
+        self,
+        grace_seconds: float,
+        limit: int = 500,
+        *,
+        in_queue: Callable[[], frozenset[str] | None] = frozenset,
     ) -> list[str]:
         """Return runs that a lost queue message or a dead worker left behind, and mark them.
 
         A queued or waiting run still not picked up ``grace_seconds`` after it was due, and a
         running run whose lease expired, are returned so the caller enqueues them again.
-        ``in_queue`` holds the ids of runs whose message is still in the queue: those are
-        waiting their turn and are skipped. None means the queue's content is unknown, and
-        then only expired leases are returned.
+        ``in_queue`` returns the ids of runs whose message is still in the queue: those are
+        waiting their turn and are skipped. It is called only when some run is overdue, outside
+        the write transaction. When it returns None, the queue's content is unknown, and then
+        only expired leases are returned.
         """
         now = _now()
         overdue = now - timedelta(seconds=grace_seconds)
@@ -156,15 +162,18 @@ class RunRepository:
             runs.c.status.in_([RunStatus.QUEUED.value, RunStatus.WAITING_RETRY.value]),
             runs.c.next_attempt_at < overdue,
         )
-        condition = expired_lease if in_queue is None else or_(overdue_queued, expired_lease)
+        with self.db.read() as connection:
+            any_overdue = connection.execute(select(runs.c.id).where(overdue_queued).limit(1)).first()
+        queued = in_queue() if any_overdue is not None else frozenset()
+        condition = expired_lease if queued is None else or_(overdue_queued, expired_lease)
+        in_queue_ids = queued or frozenset()
         with self.db.session() as session:
             run_ids = [
                 run_id
                 for run_id in session.scalars(
-                    select(runs.c.id).where(condition)
-                    .limit(limit + (len(in_queue) if in_queue else 0))
+                    select(runs.c.id).where(condition).limit(limit + len(in_queue_ids))
                 )
-                if not in_queue or run_id not in in_queue
+                if run_id not in in_queue_ids
             ][:limit]
             if run_ids:
                 # Push queued and waiting runs' due time forward so the next sweep skips them
