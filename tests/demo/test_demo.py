@@ -120,7 +120,7 @@ def wait_for_text(path: Path, text: str, process: subprocess.Popen[bytes], poll_
 def demos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Demo]]:
     tmp = tmp_path_factory.mktemp("demo")
     # Held, or taken by another program: either way the English demo must move to free ports.
-    held = [hold_port(DEFAULT_APP_PORT), hold_port(DEFAULT_SANDBOX_PORT)]
+    taken_ports = [hold_port(DEFAULT_APP_PORT), hold_port(DEFAULT_SANDBOX_PORT)]
     json_run = start(tmp, "json", "en_US.UTF-8", "--exit", "--json")
     english_run = start(tmp, "english", "en_US.UTF-8", "--exit", ports=())
     french_process, french_folder = start(tmp, "french", "fr_CA.UTF-8")
@@ -143,7 +143,7 @@ def demos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Demo]]
         for process in (json_run[0], english_run[0], french_process):
             if process.poll() is None:
                 process.kill()
-        for sock in held:
+        for sock in taken_ports:
             if sock is not None:
                 sock.close()
 

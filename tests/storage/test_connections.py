@@ -144,7 +144,7 @@ def test_connection_repr_hides_secrets(runtime: Runtime) -> None:
     app = runtime.apps["cyberimpact"]
     runtime.connections.create(app, "main", {"token": "hidden-token", "base_url": "http://127.0.0.1:1"})
 
-    shown = repr(runtime.connections.resolve("main", "cyberimpact"))
+    representation = repr(runtime.connections.resolve("main", "cyberimpact"))
 
-    assert "hidden-token" not in shown
-    assert "main" in shown
+    assert "hidden-token" not in representation
+    assert "main" in representation

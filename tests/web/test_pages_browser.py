@@ -1,7 +1,8 @@
 """Single web app pages in a real browser: Debian's Chromium driven by Playwright.
 
-Each test starts the app with uvicorn on 127.0.0.1 and checks what a person sees, which the
-test client cannot show: scripts that render the page and stylesheet rules that hide elements.
+Each test starts the app with uvicorn on 127.0.0.1 and checks what the browser displays, which
+the test client cannot check: scripts that render the page and stylesheet rules that hide
+elements.
 """
 
 from __future__ import annotations

@@ -294,8 +294,9 @@ class _Walk:
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Render the step's input, and return it with the warnings of the format filters.
 
-        A format filter that cannot convert a value never fails the template, so its message
-        becomes a warning ``{"field", "code", "message"}`` of the step, as a connector's does.
+        A format filter that cannot convert a value does not fail the template, because the
+        normalizers return a message instead of raising on input. The message becomes a warning
+        ``{"field", "code", "message"}`` of the step, as a connector's does.
         """
         values: dict[str, Any] = {}
         warnings: list[dict[str, Any]] = []

@@ -220,9 +220,9 @@ def test_rejected_response_not_retried(response_view: dict[str, Any], tmp_path: 
 @needs_node
 def test_kept_response_sent_by_resend(response_view: dict[str, Any], tmp_path: Path) -> None:
     response_id = response_view["response"]["id"]
-    kept = {PENDING: json.dumps(["deleted-response", response_id])}
+    properties = {PENDING: json.dumps(["deleted-response", response_id])}
 
-    result = run_scenario(response_view, tmp_path, call="resend", properties=kept)
+    result = run_scenario(response_view, tmp_path, call="resend", properties=properties)
 
     assert result["error"] is None
     assert len(result["fetched"]) == 1
@@ -233,9 +233,9 @@ def test_kept_response_sent_by_resend(response_view: dict[str, Any], tmp_path: P
 @needs_node
 def test_resend_stops_while_refused(response_view: dict[str, Any], tmp_path: Path) -> None:
     response_id = response_view["response"]["id"]
-    kept = {PENDING: json.dumps([response_id])}
+    properties = {PENDING: json.dumps([response_id])}
 
-    result = run_scenario(response_view, tmp_path, call="resend", statuses=[503], properties=kept)
+    result = run_scenario(response_view, tmp_path, call="resend", statuses=[503], properties=properties)
 
     assert result["error"] is None
     assert len(result["fetched"]) == 1
@@ -245,9 +245,9 @@ def test_resend_stops_while_refused(response_view: dict[str, Any], tmp_path: Pat
 @needs_node
 def test_next_submit_sends_kept_first(response_view: dict[str, Any], tmp_path: Path) -> None:
     response_id = response_view["response"]["id"]
-    kept = {PENDING: json.dumps([response_id])}
+    properties = {PENDING: json.dumps([response_id])}
 
-    result = run_scenario(response_view, tmp_path, properties=kept)
+    result = run_scenario(response_view, tmp_path, properties=properties)
 
     # The kept response is sent again, then the submitted one (here the same response).
     assert result["error"] is None
@@ -275,10 +275,10 @@ def test_kept_ids_bounded(response_view: dict[str, Any], tmp_path: Path) -> None
     result = run_scenario(response_view, tmp_path, statuses=[503, 503, 503, 503],
                           properties={PENDING: json.dumps(older)}, known_ids=older)
 
-    kept = json.loads(result["properties"][PENDING])
-    assert len(kept) == 100
-    assert kept[0] == "older-1"
-    assert kept[-1] == response_view["response"]["id"]
+    pending_ids = json.loads(result["properties"][PENDING])
+    assert len(pending_ids) == 100
+    assert pending_ids[0] == "older-1"
+    assert pending_ids[-1] == response_view["response"]["id"]
 
 
 # The script of a stored automation, and what Arrimage does with its request.
