@@ -1,9 +1,9 @@
 """Turn one row into a member of a Cyberimpact ``addMembers`` batch, as the actions convert fields.
 
-Each value goes through its field's normalizer (:func:`arrimage.connectors.formats.convert_fields`,
-the function Cyberimpact's actions call), so a row is sent as an automation would send it. A
-value that cannot be converted is left out with a warning. An invalid email address, consent
-basis, consent date or consent proof rejects the row with :class:`RowRejected`.
+Each value goes through its field's normalizer as :func:`arrimage.connectors.formats.convert_fields`
+(the function Cyberimpact's actions call) converts it, so a row is sent as an automation would
+send it. A value that cannot be converted is left out with a warning. An invalid email address,
+consent basis, consent date or consent proof rejects the row with :class:`RowRejected`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from arrimage.connectors.cyberimpact.step_input import (
     MAX_CONSENT_PROOF_CHARS,
     consent_date,
 )
-from arrimage.connectors.formats import convert_fields, convert_value
+from arrimage.connectors.formats import FieldsConverter, FieldValue, convert_value
 from arrimage.engine.errors import InvalidInputError
 from arrimage.i18n import LazyText, _l
 from arrimage.normalize import is_empty, normalize
@@ -45,10 +45,11 @@ class MemberRow:
     groups: tuple[int, ...]
     warnings: list[LazyText] = field(default_factory=list)
 
-    @property
-    def batch_key(self) -> str:
-        """Rows with the same key can share a batch: same consent basis, same groups."""
-        return f"{self.relation_type}|{','.join(str(group) for group in self.groups)}"
+    # Rows with the same key can share a batch: same consent basis, same groups.
+    batch_key: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.batch_key = f"{self.relation_type}|{','.join(str(group) for group in self.groups)}"
 
 
 @dataclass(frozen=True)
@@ -70,12 +71,71 @@ def email_key(email: str) -> str:
 
 def check_email(value: Any, formats: FormatSettings) -> tuple[str, list[LazyText]]:
     """Return the normalized address and its warnings, or raise :class:`RowRejected`."""
-    result = convert_value(EMAIL, value, formats)
+    return _checked_email(convert_value(EMAIL, value, formats))
+
+
+def _checked_email(result: FieldValue) -> tuple[str, list[LazyText]]:
     if result.value is None and result.errors:
         raise RowRejected(result.errors[0].text)
     if result.value is None:
         raise RowRejected(_l("The email address is empty."))
     return str(result.value), [message.text for message in result.warnings]
+
+
+class MemberBuilder:
+    """Turn rows into batch members, with the same formats, groups and consent fallback for all.
+
+    Build one per import: it converts values with a :class:`FieldsConverter`, which reuses the
+    conversion of a value that repeats, and checks the consent fallback once.
+    """
+
+    def __init__(
+        self,
+        formats: FormatSettings,
+        resolve_group: GroupResolver,
+        fallback: ConsentFallback,
+        extra_groups: tuple[int, ...] = (),
+    ) -> None:
+        self._formats = formats
+        self._resolve_group = resolve_group
+        self._fallback = fallback
+        self._extra_groups = extra_groups
+        self._email = FieldsConverter((EMAIL,), formats)
+        self._fields = FieldsConverter(CONTACT_VALUE_FIELDS, formats)
+        # A row without a consent proof gets the fallback's, whose check has one outcome for all.
+        try:
+            self._fallback_proof: str | LazyText = _consent_proof(None, fallback)
+        except RowRejected as exc:
+            self._fallback_proof = exc.reason
+
+    def build(self, values: Mapping[str, Any]) -> MemberRow:
+        """Convert a row's values (keyed like the contact fields) into a batch member."""
+        converted_email = self._email.convert({"email": values.get("email")})["email"]
+        email, warnings = _checked_email(converted_email)
+        member: dict[str, str] = {"email": email}
+        for key, result in self._fields.convert(values).items():
+            if result.errors or result.warnings:
+                warnings.extend(message.text for message in result.messages)
+            if result.value is not None:
+                member[BODY_KEYS[key]] = str(result.value)
+
+        relation_type = _relation_type(values.get("relation_type"), self._fallback)
+        member["consentDate"] = _consent_date(
+            values.get("consent_date"), self._fallback, self._formats).isoformat()
+        member["consentProof"] = self._consent_proof(values.get("consent_proof"))
+
+        groups = list(self._extra_groups)
+        for group in _group_ids(values.get("groups"), self._resolve_group, warnings):
+            if group not in groups:
+                groups.append(group)
+        return MemberRow(email, member, relation_type, tuple(sorted(groups)), warnings)
+
+    def _consent_proof(self, value: Any) -> str:
+        if value is not None and not is_empty(value):
+            return _consent_proof(value, self._fallback)
+        if isinstance(self._fallback_proof, str):
+            return self._fallback_proof
+        raise RowRejected(self._fallback_proof)
 
 
 def build_member(
@@ -85,24 +145,8 @@ def build_member(
     fallback: ConsentFallback,
     extra_groups: tuple[int, ...] = (),
 ) -> MemberRow:
-    """Convert a row's values (keyed like the contact fields) into a batch member."""
-    email, warnings = check_email(values.get("email"), formats)
-    member: dict[str, str] = {"email": email}
-    converted = convert_fields(CONTACT_VALUE_FIELDS, values, formats)
-    for key, result in converted.items():
-        warnings.extend(message.text for message in result.messages)
-        if result.value is not None:
-            member[BODY_KEYS[key]] = str(result.value)
-
-    relation_type = _relation_type(values.get("relation_type"), fallback)
-    member["consentDate"] = _consent_date(values.get("consent_date"), fallback, formats).isoformat()
-    member["consentProof"] = _consent_proof(values.get("consent_proof"), fallback)
-
-    groups = list(extra_groups)
-    for group in _group_ids(values.get("groups"), resolve_group, warnings):
-        if group not in groups:
-            groups.append(group)
-    return MemberRow(email, member, relation_type, tuple(sorted(groups)), warnings)
+    """Convert one row's values into a batch member; an import builds a :class:`MemberBuilder`."""
+    return MemberBuilder(formats, resolve_group, fallback, extra_groups).build(values)
 
 
 def _relation_type(value: Any, fallback: ConsentFallback) -> str:

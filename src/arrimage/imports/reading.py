@@ -154,6 +154,9 @@ class SourceRow:
     @property
     def is_empty(self) -> bool:
         """Whether every cell is blank."""
+        # Mapped values are trimmed already, so one of them settles most rows.
+        if any(self.values.values()):
+            return False
         return not any(value.strip() for value in self.columns.values())
 
     def payload(self, file_name: str) -> dict[str, Any]:

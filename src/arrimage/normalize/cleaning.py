@@ -14,6 +14,7 @@ from decimal import Decimal
 _INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Cs"})
 
 _SPACE_RUN = re.compile(r"\s+")
+_ASCII_NON_ALNUM_RUN = re.compile(r"[^0-9a-z]+")
 
 # Letters that Unicode decomposition does not split but that people spell out when they
 # type without accents ("Cœur" and "Coeur").
@@ -88,6 +89,9 @@ def fold(text: str) -> str:
 
     ``"É.-U."`` becomes ``"e u"`` and ``"l’Ontario"`` becomes ``"l ontario"``.
     """
+    if text.isascii():
+        # ASCII has nothing to decompose or strip, so only the punctuation is replaced.
+        return _ASCII_NON_ALNUM_RUN.sub(" ", text.lower()).strip()
     decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_LIGATURES))
     letters = "".join(
         char if char.isalnum() else " " for char in decomposed if unicodedata.category(char) != "Mn"

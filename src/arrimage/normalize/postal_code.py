@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from arrimage.i18n import _l
@@ -30,14 +31,30 @@ def normalize_postal_code(value: str, *, country: object = None) -> Normalized:
     cleaned.
     """
     text = clean_line(value)
-    # A province or state given as the hint still determines which country's format applies.
-    hint = normalize_country(country, province_implies_country=True).value
+    hint = _country_of(country)
 
     if hint == "CA" or (hint is None and _CANADIAN_SHAPE.fullmatch(text)):
         return _canadian(text)
     if hint == "US" or (hint is None and _ZIP.fullmatch(text)):
         return _zip(text)
     return converted(text)
+
+
+def _country_of(hint: object) -> str | None:
+    """Return the ISO code that a country hint names, or None."""
+    if hint is None:
+        return None
+    if isinstance(hint, str):
+        return _country_of_text(hint)
+    return normalize_country(hint, province_implies_country=True).value
+
+
+@functools.lru_cache(maxsize=512)
+def _country_of_text(hint: str) -> str | None:
+    # A step's country comes from a few spellings, often the code itself, and reading one
+    # costs more than the rest of the postal code's check.
+    # A province or state given as the hint still determines which country's format applies.
+    return normalize_country(hint, province_implies_country=True).value
 
 
 def _canadian(text: str) -> Normalized:
