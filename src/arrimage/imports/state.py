@@ -38,7 +38,6 @@ CREATE TABLE IF NOT EXISTS rows (
     member TEXT
 );
 CREATE INDEX IF NOT EXISTS rows_by_chunk ON rows (chunk);
-CREATE INDEX IF NOT EXISTS rows_by_status ON rows (status);
 CREATE TABLE IF NOT EXISTS seen (email TEXT PRIMARY KEY, number INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS existing (email TEXT PRIMARY KEY, kind TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS chunks (
@@ -49,11 +48,61 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 """
 
+# An index on status would be updated three times per row and read only to resume, so
+# progress files of earlier versions lose theirs.
+DROPPED_INDEXES = "DROP INDEX IF EXISTS rows_by_status;"
+
+# Buffered rows are written with this statement. A row written again keeps its email address,
+# batch key and batch, as a row recorded after it waited for a batch.
+UPSERT_ROW = (
+    "INSERT INTO rows "
+    "(number, email, status, detail, warnings, reference, chunk, batch_key, member) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (number) DO UPDATE SET "
+    "status = excluded.status, detail = excluded.detail, warnings = excluded.warnings, "
+    "reference = excluded.reference, member = excluded.member"
+)
+# Positions in a buffered row, in UPSERT_ROW's order.
+_STATUS, _DETAIL, _WARNINGS, _REFERENCE, _CHUNK, _MEMBER = 2, 3, 4, 5, 6, 8
+
 FINAL_STATUSES = ("created", "updated", "queued", "skipped", "failed")
 REPORT_FIELDS = ("row", "email", "status", "detail", "warnings", "reference")
 # A row's reference is its run id (event path) or this prefix and Cyberimpact's batch id, which
 # the report translates.
 BATCH_REFERENCE = "batch "
+
+
+class AddressFilter:
+    """A Bloom filter of email keys: "absent" is certain, "present" only likely.
+
+    Most addresses of an import are new to the account and to the file, so the filter
+    settles their look-ups without a query. With 2 MiB of bits and three positions per key,
+    a look-up of an absent address still needs the query about once in 200 000 times at
+    100 000 addresses, and once in 200 times at a million.
+    """
+
+    BITS = 1 << 24
+    _MASK = BITS - 1
+
+    def __init__(self, keys: Iterable[str] = ()) -> None:
+        self._bits = bytearray(self.BITS // 8)
+        for key in keys:
+            self.add(key)
+
+    def add(self, key: str) -> None:
+        """Add ``key``."""
+        bits, mask = self._bits, self._MASK
+        # Three slices of the 64-bit string hash serve as the three positions.
+        value = hash(key)
+        for position in (value & mask, (value >> 20) & mask, (value >> 40) & mask):
+            bits[position >> 3] |= 1 << (position & 7)
+
+    def __contains__(self, key: str) -> bool:
+        bits, mask = self._bits, self._MASK
+        value = hash(key)
+        for position in (value & mask, (value >> 20) & mask, (value >> 40) & mask):
+            if not bits[position >> 3] & (1 << (position & 7)):
+                return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -76,7 +125,14 @@ class Outcome:
 
 
 class ImportState:
-    """An open progress file. Changes are written by :meth:`commit`."""
+    """An open progress file. Changes are written by :meth:`commit`.
+
+    Rows and addresses are kept in memory until the next commit, or until a statement reads or
+    updates rows, and are then written together: one statement per row cost more than
+    building the contact. Nothing is lost by waiting: SQLite makes no change durable before
+    the commit either. A row still in memory when its batch is stored is written once, as
+    sent, and its member is never encoded.
+    """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -85,7 +141,12 @@ class ImportState:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        self._db.executescript(DROPPED_INDEXES)
         self._db.commit()
+        self._rows: dict[int, list[Any]] = {}
+        self._seen: dict[str, int] = {}
+        self._seen_filter: AddressFilter | None = None
+        self._existing_filter: AddressFilter | None = None
 
     @classmethod
     def path_for(cls, folder: Path, sha256: str, target: str) -> Path:
@@ -95,12 +156,28 @@ class ImportState:
 
     def close(self) -> None:
         """Commit and close."""
-        self._db.commit()
+        self.commit()
         self._db.close()
 
     def commit(self) -> None:
         """Write the changes made since the last commit."""
+        self._write_buffered()
         self._db.commit()
+
+    def _write_buffered(self) -> None:
+        if self._rows:
+            self._db.executemany(UPSERT_ROW, [
+                (*entry[:_MEMBER],
+                 None if entry[_MEMBER] is None else json.dumps(entry[_MEMBER], ensure_ascii=False))
+                for entry in self._rows.values()
+            ])
+            self._rows.clear()
+        if self._seen:
+            self._db.executemany(
+                "INSERT INTO seen (email, number) VALUES (?, ?) ON CONFLICT (email) DO NOTHING",
+                self._seen.items(),
+            )
+            self._seen.clear()
 
     # Settings of the import
 
@@ -121,31 +198,30 @@ class ImportState:
 
     def last_row(self) -> int:
         """Return the number of the last row recorded (1, the header, when none is)."""
+        self._write_buffered()
         row = self._db.execute("SELECT max(number) FROM rows").fetchone()
         return int(row[0]) if row and row[0] is not None else 1
 
     def record(self, number: int, email: str | None, outcome: Outcome) -> None:
         """Record a row's final outcome."""
-        self._db.execute(
-            "INSERT INTO rows (number, email, status, detail, warnings, reference) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (number) DO UPDATE SET "
-            "status = excluded.status, detail = excluded.detail, "
-            "warnings = excluded.warnings, reference = excluded.reference, member = NULL",
-            (number, email, outcome.status, outcome.detail, outcome.warnings, outcome.reference),
-        )
+        entry = self._rows.get(number)
+        if entry is None:
+            self._rows[number] = [number, email, outcome.status, outcome.detail, outcome.warnings,
+                                  outcome.reference, None, None, None]
+            return
+        entry[_STATUS], entry[_DETAIL] = outcome.status, outcome.detail
+        entry[_WARNINGS], entry[_REFERENCE] = outcome.warnings, outcome.reference
+        entry[_MEMBER] = None
 
     def add_pending(
         self, number: int, email: str, batch_key: str, member: dict[str, Any], warnings: str
     ) -> None:
         """Record a row that waits for a batch, with the member to send."""
-        self._db.execute(
-            "INSERT INTO rows (number, email, status, warnings, batch_key, member) "
-            "VALUES (?, ?, 'pending', ?, ?, ?)",
-            (number, email, warnings, batch_key, json.dumps(member, ensure_ascii=False)),
-        )
+        self._rows[number] = [number, email, "pending", "", warnings, "", None, batch_key, member]
 
     def pending_rows(self) -> Iterator[tuple[int, str, dict[str, Any]]]:
         """Yield ``(number, batch key, member)`` of the rows that wait for a batch."""
+        self._write_buffered()
         cursor = self._db.execute(
             "SELECT number, batch_key, member FROM rows WHERE status = 'pending' ORDER BY number"
         )
@@ -154,35 +230,52 @@ class ImportState:
 
     def first_seen(self, email_key: str, number: int) -> int | None:
         """Note that row ``number`` has this address; return an earlier row's number if any."""
-        # Most addresses are new, so the insert comes first and the look-up runs only when the
-        # address is already there.
-        cursor = self._db.execute(
-            "INSERT INTO seen (email, number) VALUES (?, ?) ON CONFLICT (email) DO NOTHING",
-            (email_key, number),
-        )
-        if cursor.rowcount == 1:
-            return None
-        row = self._db.execute("SELECT number FROM seen WHERE email = ?", (email_key,)).fetchone()
-        return int(row[0])
+        if self._seen_filter is None:
+            # Addresses of the rows an earlier run of this import read.
+            self._seen_filter = AddressFilter(
+                email for (email,) in self._db.execute("SELECT email FROM seen"))
+        if email_key in self._seen_filter:
+            earlier = self._seen.get(email_key)
+            if earlier is not None:
+                return earlier
+            row = self._db.execute(
+                "SELECT number FROM seen WHERE email = ?", (email_key,)).fetchone()
+            if row is not None:
+                return int(row[0])
+        self._seen_filter.add(email_key)
+        self._seen[email_key] = number
+        return None
 
     # The account's addresses
 
     def replace_existing(self, entries: Iterable[tuple[str, str]]) -> int:
         """Replace the account's addresses by ``(email key, kind)`` pairs; return the count."""
         self._db.execute("DELETE FROM existing")
+        self._existing_filter = AddressFilter()
         count = 0
-        for email_key, kind in entries:
-            # An unsubscribed or bounced entry outranks the plain subscribed one.
-            self._db.execute(
-                "INSERT INTO existing (email, kind) VALUES (?, ?) ON CONFLICT (email) DO UPDATE "
-                "SET kind = excluded.kind WHERE excluded.kind != 'subscribed'",
-                (email_key, kind),
-            )
-            count += 1
+
+        def counted() -> Iterator[tuple[str, str]]:
+            nonlocal count
+            for entry in entries:
+                self._existing_filter.add(entry[0])  # type: ignore[union-attr]
+                count += 1
+                yield entry
+
+        # An unsubscribed or bounced entry outranks the plain subscribed one.
+        self._db.executemany(
+            "INSERT INTO existing (email, kind) VALUES (?, ?) ON CONFLICT (email) DO UPDATE "
+            "SET kind = excluded.kind WHERE excluded.kind != 'subscribed'",
+            counted(),
+        )
         return count
 
     def existing_kind(self, email_key: str) -> str | None:
         """Return ``subscribed``, ``unsubscribed`` or ``bounced`` for a known address, else None."""
+        if self._existing_filter is None:
+            self._existing_filter = AddressFilter(
+                email for (email,) in self._db.execute("SELECT email FROM existing"))
+        if email_key not in self._existing_filter:
+            return None
         row = self._db.execute("SELECT kind FROM existing WHERE email = ?", (email_key,)).fetchone()
         return None if row is None else str(row[0])
 
@@ -195,23 +288,29 @@ class ImportState:
             (json.dumps(body, ensure_ascii=False),),
         )
         chunk_id = int(cursor.lastrowid or 0)
-        self._db.executemany(
-            "UPDATE rows SET status = 'sent', chunk = ?, member = NULL WHERE number = ?",
-            [(chunk_id, number) for number in numbers],
-        )
+        written: list[tuple[int, int]] = []
+        for number in numbers:
+            entry = self._rows.get(number)
+            if entry is None:
+                written.append((chunk_id, number))
+            else:
+                entry[_STATUS], entry[_CHUNK], entry[_MEMBER] = "sent", chunk_id, None
+        if written:
+            self._db.executemany(
+                "UPDATE rows SET status = 'sent', chunk = ?, member = NULL WHERE number = ?",
+                written,
+            )
         return chunk_id
 
     def chunk_sent(self, chunk_id: int, batch_id: int) -> None:
-        """Record the id Cyberimpact gave the batch."""
+        """Record the id Cyberimpact gave the batch, which becomes its rows' reference."""
         self._db.execute(
             "UPDATE chunks SET batch_id = ?, status = 'sent' WHERE id = ?", (batch_id, chunk_id)
-        )
-        self._db.execute(
-            "UPDATE rows SET reference = ? WHERE chunk = ?", (f"{BATCH_REFERENCE}{batch_id}", chunk_id)
         )
 
     def open_chunks(self) -> list[Chunk]:
         """Return the batches not yet done, oldest first."""
+        self._write_buffered()
         cursor = self._db.execute(
             "SELECT id, body, batch_id FROM chunks WHERE status != 'done' ORDER BY id"
         )
@@ -222,25 +321,36 @@ class ImportState:
 
     def chunk_rows(self, chunk_id: int) -> list[tuple[int, str]]:
         """Return ``(number, email)`` of a batch's rows."""
+        self._write_buffered()
         cursor = self._db.execute(
             "SELECT number, email FROM rows WHERE chunk = ? ORDER BY number", (chunk_id,)
         )
         return [(int(number), str(email)) for number, email in cursor]
 
     def finish_chunk(self, chunk_id: int, outcomes: dict[int, Outcome]) -> None:
-        """Record the outcome of each row of a batch, and mark the batch done."""
-        self._db.executemany(
-            "UPDATE rows SET status = ?, detail = ?, "
-            "warnings = CASE WHEN ? = '' THEN warnings ELSE ? END WHERE number = ?",
-            [(outcome.status, outcome.detail, outcome.warnings, outcome.warnings, number)
-             for number, outcome in outcomes.items()],
-        )
+        """Record the outcomes of a batch's rows, keyed by row number, and mark the batch done."""
+        self._write_buffered()
+        update = ("UPDATE rows SET status = ?, detail = ?, "
+                  "warnings = CASE WHEN ? = '' THEN warnings ELSE ? END ")
+        distinct = set(outcomes.values())
+        numbers = {number for (number,) in self._db.execute(
+            "SELECT number FROM rows WHERE chunk = ?", (chunk_id,))}
+        if len(distinct) == 1 and numbers == outcomes.keys():
+            # Usually every contact of a batch is created: one statement then covers its rows.
+            (outcome,) = distinct
+            self._db.execute(update + "WHERE chunk = ?", (
+                outcome.status, outcome.detail, outcome.warnings, outcome.warnings, chunk_id))
+        else:
+            self._db.executemany(update + "WHERE number = ?", [
+                (outcome.status, outcome.detail, outcome.warnings, outcome.warnings, number)
+                for number, outcome in outcomes.items()])
         self._db.execute("UPDATE chunks SET status = 'done' WHERE id = ?", (chunk_id,))
 
     # Summary and report
 
     def counts(self) -> dict[str, int]:
         """Return the number of rows in each status."""
+        self._write_buffered()
         cursor = self._db.execute("SELECT status, count(*) FROM rows GROUP BY status")
         return {str(status): int(count) for status, count in cursor}
 
@@ -254,17 +364,27 @@ class ImportState:
         with partial.open("w", encoding="utf-8-sig", newline="") as output:
             writer = csv.writer(output, delimiter=delimiter)
             writer.writerow([_report_header(name) for name in REPORT_FIELDS])
+            self._write_buffered()
+            # A batch's rows take its id as their reference. Files of earlier versions stored
+            # it on each row, which the first column still gives.
             cursor = self._db.execute(
-                "SELECT number, email, status, detail, warnings, reference FROM rows "
-                "ORDER BY number"
+                "SELECT number, email, rows.status, detail, warnings, CASE "
+                "WHEN reference != '' OR chunks.batch_id IS NULL THEN reference "
+                f"ELSE '{BATCH_REFERENCE}' || chunks.batch_id END "
+                "FROM rows LEFT JOIN chunks ON chunks.id = rows.chunk ORDER BY number"
             )
             labels = _status_labels()
+            # A batch's label is translated once, not once per row.
+            references: dict[str, str] = {}
             while batch := cursor.fetchmany(1000):
-                writer.writerows(
-                    [number, email or "", labels.get(status, status), detail, warnings,
-                     _shown_reference(reference)]
-                    for number, email, status, detail, warnings, reference in batch
-                )
+                for number, email, status, detail, warnings, reference in batch:
+                    label = references.get(reference)
+                    if label is None:
+                        label = references[reference] = _shown_reference(reference)
+                        if len(references) > 10_000:
+                            references.clear()
+                    writer.writerow([number, email or "", labels.get(status, status), detail,
+                                     warnings, label])
         os.replace(partial, path)
 
 
