@@ -241,6 +241,7 @@ def _run(
     )
     started = time.monotonic()
     done = 0
+    importer: BulkImport | EventImport | None = None
     with progress:
         task = progress.add_task(_("Import"), total=source_size(source), status="")
         try:
@@ -263,14 +264,14 @@ def _run(
             progress.update(task, completed=source_size(source), status=_rate(done, elapsed),
                             description=_("Import"))
         except KeyboardInterrupt:
-            state.commit()
+            _save_progress(importer, state)
             state.write_report(report_path, delimiter)
             progress.stop()
             typer.echo(_("Interrupted. Run the same command again to resume: rows already sent are "
                          "not sent twice."), err=True)
             return EXIT_INTERRUPTED
         except ArrimageError as error:
-            state.commit()
+            _save_progress(importer, state)
             state.write_report(report_path, delimiter)
             progress.stop()
             typer.echo(str(error), err=True)
@@ -281,6 +282,12 @@ def _run(
     state.commit()
     state.write_report(report_path, delimiter)
     return _summary(state, report_path)
+
+
+def _save_progress(importer: BulkImport | EventImport | None, state: ImportState) -> None:
+    if isinstance(importer, BulkImport):
+        importer.save_progress()
+    state.commit()
 
 
 def _rate(rows: int, seconds: float) -> str:

@@ -13,7 +13,9 @@ file, and only addresses absent from it go into batches:
 - an address seen on an earlier row of the file is skipped.
 
 A batch is stored in the progress file before it is sent and its id after, so a resumed
-import polls the batches already created instead of sending them again.
+import polls the batches already created instead of sending them again. The requests about
+batches run on a :class:`~arrimage.imports.batches.BatchSender` thread, so that rows are
+converted while Cyberimpact processes the batches already sent.
 """
 
 from __future__ import annotations
@@ -30,11 +32,12 @@ from arrimage.connectors.cyberimpact.errors import CyberimpactRejectedError
 from arrimage.engine.errors import ArrimageError, TransientStepError
 from arrimage.engine.retry import retry_delay
 from arrimage.i18n import _, _l
+from arrimage.imports.batches import BatchEvent, BatchSender
 from arrimage.imports.contacts import (
     ConsentFallback,
+    MemberBuilder,
     MemberRow,
     RowRejected,
-    build_member,
     email_key,
 )
 from arrimage.imports.reading import SourceRow
@@ -45,16 +48,15 @@ logger = logging.getLogger(__name__)
 DEFAULT_CHUNK_SIZE = 500
 MAX_CHUNK_SIZE = 10_000
 # Batches sent but not yet done. The sandbox processes one batch at a time, so more would only
-# wait in its queue. With fewer, the import would wait idle while a batch is processed.
+# wait in its queue. With fewer, Cyberimpact would wait idle while the next batch is sent.
 MAX_BATCHES_IN_FLIGHT = 3
+# Batches stored and queued for sending beyond those: the conversion of rows runs this far
+# ahead of Cyberimpact, then waits.
+BATCHES_AHEAD = 2
 SNAPSHOT_PAGE_SIZE = 5_000
 MAX_ATTEMPTS = 8
 RETRY_BASE_SECONDS = 1.0
 RETRY_MAX_SECONDS = 60.0
-POLL_FIRST_SECONDS = 0.2
-POLL_MAX_SECONDS = 5.0
-# Statuses of a finished batch: COMPLETED is documented, DONE is accepted as a variant.
-FINISHED_BATCH_STATUSES = ("COMPLETED", "DONE")
 COMMIT_EVERY_ROWS = 500
 
 # "create": an existing contact is left alone (the "create contact" action).
@@ -96,8 +98,10 @@ class BulkImport:
         self.sleep = sleep
         self._groups: dict[str, int] = {}
         self._group_titles: dict[int, str] = {}
+        self._builder = MemberBuilder(settings.formats, self._resolve_group, settings.fallback,
+                                      settings.extra_groups)
         self._buffers: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-        self._in_flight: list[tuple[int, int]] = []
+        self._sender: BatchSender | None = None
         self._uncommitted = 0
 
     # Start and end
@@ -121,17 +125,20 @@ class BulkImport:
         self.state.commit()
         logger.info("read %d addresses of the Cyberimpact account", count)
 
+        in_flight: list[tuple[int, int]] = []
+        unsent = []
         for chunk in self.state.open_chunks():
             if chunk.batch_id is not None:
-                self._in_flight.append((chunk.id, chunk.batch_id))
-            elif self._added_before_interruption(chunk.id):
-                continue
-            else:
-                # NOTE: the earlier run stopped between sending this batch and recording the id
-                # Cyberimpact gave it. When Cyberimpact has not processed that batch yet, its
-                # contacts are not in the account, so the batch is sent again and addMembers
-                # writes the same values a second time.
-                self._send(chunk.id, chunk.body)
+                in_flight.append((chunk.id, chunk.batch_id))
+            elif not self._added_before_interruption(chunk.id):
+                unsent.append(chunk)
+        self._sender = BatchSender(self.client, self._call, MAX_BATCHES_IN_FLIGHT, in_flight)
+        for chunk in unsent:
+            # NOTE: the earlier run stopped between sending this batch and recording the id
+            # Cyberimpact gave it. When Cyberimpact has not processed that batch yet, its
+            # contacts are not in the account, so the batch is sent again and addMembers
+            # writes the same values a second time.
+            self._sender.submit(chunk.id, chunk.body)
         for number, batch_key, member in self.state.pending_rows():
             self._buffers.setdefault(batch_key, []).append((number, member))
 
@@ -155,8 +162,21 @@ class BulkImport:
         """Send the rows still waiting and wait for every batch."""
         for batch_key in list(self._buffers):
             self._flush(batch_key)
-        while self._in_flight:
-            self._wait_oldest()
+        sender = self._batch_sender()
+        self._record_batch_events(until_below=1)
+        sender.close()
+        self.state.commit()
+
+    def save_progress(self) -> None:
+        """Record what the sender reported so far, without waiting, and commit.
+
+        Call it when the import stops early, so that a resumed import finds the ids of the
+        batches already sent in the progress file.
+        """
+        if self._sender is not None:
+            for event in self._sender.events(wait=False):
+                if event.kind != "failed":
+                    self._record_batch_event(event)
         self.state.commit()
 
     # Rows
@@ -168,10 +188,7 @@ class BulkImport:
             self._record(row.number, None, Outcome("skipped", _("Empty row.")))
             return
         try:
-            member = build_member(
-                self.settings.values_of(row), self.settings.formats, self._resolve_group,
-                self.settings.fallback, self.settings.extra_groups,
-            )
+            member = self._builder.build(self.settings.values_of(row))
         except RowRejected as exc:
             email = row.values.get("email") or None
             self._record(row.number, email, Outcome("failed", exc.reason.render(), _join(warnings)))
@@ -193,14 +210,15 @@ class BulkImport:
             self._record(row.number, member.email, self._existing(member, kind, warnings))
             return
 
-        batch_member = _batch_member(member)
-        self.state.add_pending(row.number, member.email, member.batch_key, batch_member,
+        self.state.add_pending(row.number, member.email, member.batch_key, member.member,
                                _join(warnings))
         buffer = self._buffers.setdefault(member.batch_key, [])
-        buffer.append((row.number, batch_member))
-        self._count_change()
+        buffer.append((row.number, member.member))
         if len(buffer) >= self.settings.chunk_size:
+            # The batch is stored with its rows, which are then written once, as sent.
             self._flush(member.batch_key)
+        else:
+            self._count_change()
 
     def _existing(self, member: MemberRow, kind: str, warnings: list[str]) -> Outcome:
         if kind == "unsubscribed":
@@ -265,39 +283,41 @@ class BulkImport:
         # The batch and its rows are on disk before Cyberimpact receives the batch.
         self.state.commit()
         self._uncommitted = 0
-        self._send(chunk_id, body)
-        while len(self._in_flight) >= MAX_BATCHES_IN_FLIGHT:
-            self._wait_oldest()
+        self._batch_sender().submit(chunk_id, body)
+        self._record_batch_events(until_below=MAX_BATCHES_IN_FLIGHT + BATCHES_AHEAD)
 
-    def _send(self, chunk_id: int, body: dict[str, Any]) -> None:
-        try:
-            batch = self._call(lambda: self.client.create_batch(body))
-        except CyberimpactRejectedError as exc:
-            rows = self.state.chunk_rows(chunk_id)
-            self.state.finish_chunk(chunk_id, {number: Outcome("failed", str(exc)) for number, _email in rows})
-            self.state.commit()
-            return
-        batch_id = int(batch["id"])
-        self.state.chunk_sent(chunk_id, batch_id)
-        self.state.commit()
-        self._in_flight.append((chunk_id, batch_id))
-        logger.info("sent batch %s with %d contacts", batch_id, len(body["members"]))
+    def _batch_sender(self) -> BatchSender:
+        if self._sender is None:
+            self._sender = BatchSender(self.client, self._call, MAX_BATCHES_IN_FLIGHT)
+        return self._sender
 
-    def _wait_oldest(self) -> None:
-        chunk_id, batch_id = self._in_flight.pop(0)
-        result = self._poll(batch_id)
-        self.state.finish_chunk(chunk_id, self._outcomes(chunk_id, batch_id, result))
-        self.state.commit()
-
-    def _poll(self, batch_id: int) -> dict[str, Any]:
-        delay = POLL_FIRST_SECONDS
+    def _record_batch_events(self, until_below: int) -> None:
+        """Record what the sender reported; wait while ``until_below`` or more batches are open."""
+        sender = self._batch_sender()
+        wait = False
         while True:
-            batch = self._call(lambda: self.client.get_batch(batch_id))
-            if str(batch.get("status", "")).upper() in FINISHED_BATCH_STATUSES:
-                result = batch.get("result")
-                return result if isinstance(result, dict) else {}
-            self.sleep(delay)
-            delay = min(delay * 2, POLL_MAX_SECONDS)
+            events = sender.events(wait=wait)
+            for event in events:
+                self._record_batch_event(event)
+            if events:
+                self.state.commit()
+            if sender.outstanding < until_below:
+                return
+            wait = True
+
+    def _record_batch_event(self, event: BatchEvent) -> None:
+        if event.kind == "failed":
+            assert event.error is not None
+            raise event.error
+        if event.kind == "sent":
+            self.state.chunk_sent(event.chunk_id, event.batch_id)
+        elif event.kind == "rejected":
+            rows = self.state.chunk_rows(event.chunk_id)
+            self.state.finish_chunk(event.chunk_id, {
+                number: Outcome("failed", str(event.error)) for number, _email in rows})
+        else:
+            self.state.finish_chunk(event.chunk_id, self._outcomes(
+                event.chunk_id, event.batch_id, event.result or {}))
 
     def _outcomes(self, chunk_id: int, batch_id: int, result: dict[str, Any]) -> dict[int, Outcome]:
         successes = {email_key(str(key)) for key in result.get("successes") or []}
@@ -306,6 +326,10 @@ class BulkImport:
             if isinstance(error, dict):
                 errors.setdefault(email_key(str(error.get("id", ""))), str(error.get("description", "")))
 
+        created = Outcome("created", _("Added to Cyberimpact."))
+        unreported = Outcome("failed", _(
+            "Cyberimpact did not report this contact in the result of batch {batch}. "
+            "Check the contact in Cyberimpact.", batch=batch_id))
         outcomes: dict[int, Outcome] = {}
         for number, email in self.state.chunk_rows(chunk_id):
             key = email_key(email)
@@ -313,11 +337,9 @@ class BulkImport:
                 outcomes[number] = Outcome("failed", _(
                     "Cyberimpact rejected the contact: {reason}", reason=errors[key] or "-"))
             elif key in successes:
-                outcomes[number] = Outcome("created", _("Added to Cyberimpact."))
+                outcomes[number] = created
             else:
-                outcomes[number] = Outcome("failed", _(
-                    "Cyberimpact did not report this contact in the result of batch {batch}. "
-                    "Check the contact in Cyberimpact.", batch=batch_id))
+                outcomes[number] = unreported
         return outcomes
 
     # Account data and retries
@@ -351,10 +373,6 @@ class BulkImport:
                 self.notify(_("{problem} Waiting {seconds} s.", problem=str(exc), seconds=seconds))
                 self.sleep(delay)
                 attempt += 1
-
-
-def _batch_member(member: MemberRow) -> dict[str, Any]:
-    return dict(member.member)
 
 
 def _join(warnings: list[str]) -> str:

@@ -28,6 +28,8 @@ from arrimage.sandbox.validation import group_ids, member_columns
 
 logger = logging.getLogger(__name__)
 
+# Rows a batch applies per transaction of the store (see BatchWorker._process).
+ROWS_PER_TRANSACTION = 100
 BATCH_TYPES = ("addMembers", "unsubscribe", "deleteMembers")
 MEMBER_STRING_FIELDS = (
     "email",
@@ -251,10 +253,23 @@ class BatchWorker:
         started = time.monotonic()
         time.sleep(self._delay_ms() / 1000)
 
+        body = json.loads(row["batch_json"])
+        key = "members" if body["batchType"] == "addMembers" else "ids"
+        rows = body[key]
+        result: dict[str, list[Any]] = {"errors": [], "successes": []}
+        # Rows are applied in slices, each in its own transaction. An API call made meanwhile
+        # then gets its response between two slices instead of after the whole batch, as
+        # Cyberimpact responds while it processes a batch.
+        for start in range(0, max(len(rows), 1), ROWS_PER_TRANSACTION):
+            with self._store.transaction() as conn:
+                stored = conn.execute("SELECT 1 FROM batches WHERE id = ?", (batch_id,)).fetchone()
+                if stored is None:
+                    return
+                part = process_batch(conn, self._config,
+                                     {**body, key: rows[start:start + ROWS_PER_TRANSACTION]})
+            result["errors"].extend(part["errors"])
+            result["successes"].extend(part["successes"])
         with self._store.transaction() as conn:
-            if conn.execute("SELECT 1 FROM batches WHERE id = ?", (batch_id,)).fetchone() is None:
-                return
-            result = process_batch(conn, self._config, json.loads(row["batch_json"]))
             conn.execute(
                 "UPDATE batches SET status = 'COMPLETED', result = ? WHERE id = ?",
                 (json.dumps(result, ensure_ascii=False), batch_id),
