@@ -14,6 +14,12 @@ The sandbox runs in this process, on a thread, so its memory is not counted. Eac
 fresh sandbox, so every row creates a new contact. The import's CPU time is its own
 (``RUSAGE_CHILDREN``), and the sandbox's is this process's CPU time while the import runs,
 because this process only waits for the import meanwhile.
+
+Whether the import is limited by the sandbox's batch processing shows in two readings:
+- the CPU time per row between the two largest sizes (start-up excluded), of the import and
+  of the sandbox: the side that needs more sets the pace, as they run on separate cores;
+- the share of the import's time during which the sandbox's batch worker was processing a
+  batch, added up from the worker's log.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import argparse
 import csv
 import datetime as dt
 import json
+import logging
 import os
 import platform
 import resource
@@ -78,8 +85,37 @@ def write_rows(path: Path, count: int) -> None:
                              birthdate_text, note])
 
 
+class BatchWorkTimer(logging.Handler):
+    """Adds up the seconds the sandbox's batch worker spent on each batch, from its log."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.seconds = 0.0
+        self.batches = 0
+        # Wall-clock span from the start of the first batch to the end of the last (epoch s).
+        self.first_start = float("inf")
+        self.last_end = 0.0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("Sandbox batch") and isinstance(record.args, tuple):
+            seconds = float(record.args[-1])
+            self.seconds += seconds
+            self.batches += 1
+            self.first_start = min(self.first_start, record.created - seconds)
+            self.last_end = max(self.last_end, record.created)
+
+    @property
+    def span(self) -> float:
+        """Seconds from the start of the first batch to the end of the last."""
+        return max(self.last_end - self.first_start, 1e-9)
+
+
 def run_import(rows: int, folder: Path, chunk_size: int) -> dict[str, Any]:
     """Import ``rows`` generated rows into a fresh sandbox; return peak RSS, timing and CPU time."""
+    timer = BatchWorkTimer()
+    worker_log = logging.getLogger("arrimage.sandbox.batches")
+    worker_log.setLevel(logging.INFO)
+    worker_log.addHandler(timer)
     server = SandboxServer(SandboxConfig(tokens=[TOKEN])).start()
     try:
         data_dir = folder / f"data-{rows}"
@@ -113,6 +149,7 @@ def run_import(rows: int, folder: Path, chunk_size: int) -> dict[str, Any]:
             raise SystemExit(f"import of {rows} rows did not create every contact:\n{result.stdout}")
     finally:
         server.stop()
+        worker_log.removeHandler(timer)
     # RUSAGE_CHILDREN keeps the maximum over every child so far, so a smaller later child
     # cannot be measured: sizes run from the smallest up.
     return {
@@ -124,6 +161,13 @@ def run_import(rows: int, folder: Path, chunk_size: int) -> dict[str, Any]:
         "rows_per_second": round(rows / seconds),
         "import_cpu_s": round(import_cpu, 1),
         "sandbox_cpu_s": round(sandbox_cpu, 1),
+        "sandbox_batch_work_s": round(timer.seconds, 1),
+        "sandbox_batch_work_share": round(timer.seconds / seconds, 2),
+        # The share of the time between the first batch and the last: start-up, reading the
+        # account and writing the report are left out.
+        "sandbox_batch_work_share_of_span": round(timer.seconds / timer.span, 2),
+        "import_cpu_exact_s": import_cpu,
+        "sandbox_cpu_exact_s": sandbox_cpu,
         "load_average_before": load_before,
         "calibration_ms": calibration,
     }
@@ -143,11 +187,31 @@ def main() -> None:
             if not options.json:
                 print(results[-1], flush=True)
 
+    per_row = cpu_per_row(results)
+    if per_row and not options.json:
+        print(per_row, flush=True)
     if options.json:
         print(json.dumps({
             "python": platform.python_version(), "machine": platform.machine(),
-            "cpus": os.cpu_count(), "results": results,
+            "cpus": os.cpu_count(), "results": results, "cpu_per_row_us": per_row,
         }, indent=2))
+
+
+def cpu_per_row(results: list[dict[str, Any]]) -> dict[str, float] | None:
+    """Return the CPU µs per row of the import and the sandbox between the two largest sizes.
+
+    The difference leaves out what does not grow with the file: the command's start-up and
+    the reading of the account.
+    """
+    if len(results) < 2:
+        return None
+    smaller, larger = results[-2], results[-1]
+    rows = larger["rows"] - smaller["rows"]
+    per_row: dict[str, float] = {}
+    for side in ("import", "sandbox"):
+        seconds = larger[f"{side}_cpu_exact_s"] - smaller[f"{side}_cpu_exact_s"]
+        per_row[side] = round(seconds / rows * 1e6, 1)
+    return per_row
 
 
 if __name__ == "__main__":
