@@ -39,7 +39,7 @@ from arrimage.demo.contacts_csv import (
 )
 from arrimage.demo.dates import dated_now
 from arrimage.demo.installation import install
-from arrimage.demo.recipes import SHOPIFY_ORDER_AUTOMATION, bundled_recipes_dir
+from arrimage.demo.recipes import bundled_recipes_dir
 from arrimage.demo.scenario import DemoOptions, demo_settings, run_demo
 from arrimage.demo.servers import DEFAULT_APP_PORT, DEFAULT_SANDBOX_PORT, start_sandbox
 from arrimage.demo.workspace import MARKER_FILE, DemoFolderError, prepare_folder
@@ -181,16 +181,16 @@ def test_counts(report: dict[str, Any]) -> None:
     counts = report["counts"]
 
     assert counts["deliveries"] == 10
-    assert counts["runs_succeeded"] == 7
-    assert counts["runs_skipped"] == 2
+    assert counts["runs_succeeded"] == 6
+    assert counts["runs_skipped"] == 3
     assert counts["runs_failed"] == 0
     assert counts["duplicates_ignored"] == 1
-    assert counts["contacts_created_by_runs"] == 3
+    assert counts["contacts_created_by_runs"] == 1
     assert counts["contacts_created_by_csv"] == ROW_COUNT - 4
-    assert counts["contacts_created"] == 3 + ROW_COUNT - 4
+    assert counts["contacts_created"] == 1 + ROW_COUNT - 4
     assert counts["contacts_added_to_groups"] == 2
-    assert counts["optins_waiting"] == 3
-    assert counts["skipped"] == 5
+    assert counts["optins_waiting"] == 4
+    assert counts["skipped"] == 6
     assert counts["warnings"] == 2
     assert counts["errors"] == 0
 
@@ -202,7 +202,7 @@ def test_every_delivery_accounted_for(report: dict[str, Any]) -> None:
         "forms-emilie-gagnon": ["succeeded"],
         "forms-marc-ouellet": ["skipped"],
         "shopify-customer-mathieu-levesque": ["succeeded"],
-        "shopify-customer-camille-berube": ["succeeded"],
+        "shopify-customer-camille-berube": ["skipped"],
         "shopify-customer-julie-simard": ["skipped"],
         "shopify-order-1002": ["succeeded", "duplicate"],
         "woocommerce-order-4821": ["succeeded"],
@@ -225,8 +225,7 @@ def test_results_of_runs(report: dict[str, Any]) -> None:
         "forms-helene-cote": "optin_sent",
         "forms-francois-belanger": "optin_sent",
         "forms-emilie-gagnon": "optin_sent",
-        "shopify-customer-mathieu-levesque": "created",
-        "shopify-customer-camille-berube": "created",
+        "shopify-customer-mathieu-levesque": "optin_sent",
         "shopify-order-1002": "added_to_groups",
         "woocommerce-order-4821": "created",
     }
@@ -250,15 +249,25 @@ def test_unticked_newsletter_box_skipped(report: dict[str, Any], contacts: dict[
     assert "marc.ouellet@example.net" not in contacts
 
 
-def test_customer_without_marketing_consent(report: dict[str, Any], contacts: dict[str, Any]) -> None:
+def test_customer_without_consent_basis_skipped(report: dict[str, Any],
+                                                contacts: dict[str, Any]) -> None:
     [event] = outcomes(report, "shopify-customer-camille-berube")
-    camille = contacts["camille.berube@example.org"]
 
-    assert event["outcome"] == "succeeded"
-    assert "did not accept marketing emails" in event["message"]
-    assert camille["status"] == "subscribed"
-    assert camille["consent"]["relation_type"] == "active-clients"
-    assert camille["consent"]["type"] == "implied"
+    assert event["outcome"] == "skipped"
+    assert event["run_status"] == "filtered"
+    assert "opening an account is not a purchase" in event["reason"]
+    assert "camille.berube@example.org" not in contacts
+
+
+def test_subscribed_customer_without_purchase_gets_optin(report: dict[str, Any],
+                                                         contacts: dict[str, Any]) -> None:
+    [event] = outcomes(report, "shopify-customer-mathieu-levesque")
+    mathieu = contacts["mathieu.levesque@example.com"]
+
+    assert event["result"] == "optin_sent"
+    check_contact(mathieu, {"first_name": "Mathieu", "last_name": "Lévesque", "country": "CA",
+                            "postal_code": "G1V 1R6", "groups": ["Clients boutique"],
+                            "status": "optin_pending", "consent": None, "optin": "pending"})
 
 
 def test_unsubscribed_customer_skipped(report: dict[str, Any], contacts: dict[str, Any]) -> None:
@@ -306,12 +315,6 @@ def test_google_forms_people_wait_for_optin(contacts: dict[str, Any]) -> None:
 
 def test_shop_buyers_become_active_clients(contacts: dict[str, Any]) -> None:
     expected = {
-        "mathieu.levesque@example.com": {
-            "first_name": "Mathieu", "last_name": "Lévesque", "country": "CA", "postal_code": "G1V 1R6",
-            "gender": None, "language": None, "birthdate": None},
-        "camille.berube@example.org": {
-            "first_name": "Camille", "last_name": "Bérubé", "company": "Atelier Bérubé", "country": "CA",
-            "postal_code": "J1H 5B7"},
         "noemie.poirier@example.org": {
             "first_name": "Noémie", "last_name": "Poirier", "country": "CA", "postal_code": "G1K 3C6",
             "language": "fr_ca"},
@@ -322,7 +325,6 @@ def test_shop_buyers_become_active_clients(contacts: dict[str, Any]) -> None:
         check_contact(contact, values)
         check_contact(contact, {"groups": ["Clients boutique"], "status": "subscribed", "optin": None})
         assert contact["consent"]["relation_type"] == "active-clients", email
-    assert contacts["mathieu.levesque@example.com"]["consent"]["proof"].startswith("Client Shopify 7402169311 ")
     assert contacts["noemie.poirier@example.org"]["consent"]["proof"].startswith("Commande WooCommerce n° 4821 ")
 
 
@@ -383,9 +385,9 @@ def test_english_summary(demos: dict[str, Demo]) -> None:
     demo = demos["english"]
 
     assert demo.returncode == 0, demo.stderr
-    for line in ("Runs succeeded: 7", "Contacts created: 499 (3 by runs, 496 by the CSV import)",
-                 "Opt-in emails waiting in the outbox: 3", "Duplicate deliveries ignored: 1",
-                 "Skipped, each with its reason: 5", "Errors: 0"):
+    for line in ("Runs succeeded: 6", "Contacts created: 497 (1 by runs, 496 by the CSV import)",
+                 "Opt-in emails waiting in the outbox: 4", "Duplicate deliveries ignored: 1",
+                 "Skipped, each with its reason: 6", "Errors: 0"):
         assert line in demo.stdout
     assert "Same email address as row 13." in demo.stdout
     assert "Demo data: " in demo.stdout
@@ -427,8 +429,9 @@ def test_french_summary_cli_line(demos: dict[str, Demo]) -> None:
 def test_french_summary(demos: dict[str, Demo]) -> None:
     demo = demos["french"]
 
-    for line in (f"Exécutions réussies{NBSP}: 7",
-                 f"Courriels de confirmation d’abonnement en attente dans la boîte d’envoi{NBSP}: 3",
+    for line in (f"Exécutions réussies{NBSP}: 6",
+                 f"Courriels de confirmation d’abonnement en attente dans la boîte d’envoi{NBSP}: 4",
+                 "au sens de la LCAP, ouvrir un compte n’est pas un achat",
                  f"Envois en double ignorés{NBSP}: 1", f"Erreurs{NBSP}: 0",
                  "La personne n’a pas coché « Oui »", f"Application Web{NBSP}: http://127.0.0.1:",
                  "curl -s -H 'Content-Type: application/json'"):
@@ -611,12 +614,7 @@ def test_automations_named_in_locale(installed: tuple[str, Runtime]) -> None:
         stored = runtime.automations.get(document["id"])["document"]
         assert stored["name"] == entry["name"][locale].strip(), file
         assert stored["description"] == entry["description"][locale].strip(), file
-    assert checked == 4
-    order = runtime.automations.get(SHOPIFY_ORDER_AUTOMATION)["document"]
-    expected = {"en": ("New Shopify order → Cyberimpact contact", "consent basis"),
-                "fr_CA": ("Nouvelle commande Shopify → contact Cyberimpact", "source de consentement")}
-    assert order["name"] == expected[locale][0]
-    assert expected[locale][1] in order["description"]
+    assert checked == 5
 
 
 def test_google_forms_dry_run_passes_filter(installed: tuple[str, Runtime]) -> None:

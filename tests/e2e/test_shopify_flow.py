@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,9 @@ from tests.sandbox.conftest import SandboxServer
 from tests.sandbox.helpers import SEED, TOKEN
 from tests.support.processes import in_process_server
 
-RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "shopify-customer-to-cyberimpact.yaml"
+RECIPES = Path(__file__).resolve().parents[2] / "recipes"
+RECIPE = RECIPES / "shopify-customer-to-cyberimpact.yaml"
+ORDER_RECIPE = RECIPES / "shopify-order-to-cyberimpact.yaml"
 SHOP_CUSTOMERS_GROUP = 102  # "Clients boutique" in the sandbox's starting data
 SECRET = "shpss_e2e_4c3b2a19f8e7"
 
@@ -55,13 +56,7 @@ def recipe() -> dict[str, Any]:
 
 
 def order_automation() -> dict[str, Any]:
-    """The recipe's steps on the New order trigger, dated by the order."""
-    document = copy.deepcopy(recipe())
-    document["id"] = "shopify-order-to-cyberimpact"
-    document["trigger"]["event"] = "new_order"
-    contact_input = document["steps"][1]["input"]
-    contact_input["language"] = "{{ trigger.customer_locale }}"
-    contact_input["consent_proof"] = "Commande Shopify {{ trigger.name }}"
+    document: dict[str, Any] = yaml.safe_load(ORDER_RECIPE.read_text(encoding="utf-8"))
     return document
 
 
@@ -94,7 +89,7 @@ def group_ids(admin: httpx.Client, email: str) -> set[int]:
 def test_new_customer_becomes_contact(runtime: Runtime, base_url: str, admin: httpx.Client) -> None:
     shop = shop_for(runtime, base_url, recipe())
 
-    run = run_delivery(runtime, shop.deliver_customer().response)
+    run = run_delivery(runtime, shop.deliver_customer(orders_count=1).response)
 
     assert run["status"] == "succeeded", run
     created = member(admin, "eloise.damour@exemple.ca").json()
@@ -124,7 +119,7 @@ def test_order_language_from_locale(runtime: Runtime, base_url: str, admin: http
     assert group_ids(admin, "jerome.cote@exemple.ca") == {SHOP_CUSTOMERS_GROUP}
     consent = admin.get("/members/jerome.cote@exemple.ca/consent").json()
     assert consent["relationType"] == "active-clients"
-    assert consent["consentProof"] == "Commande Shopify #1001"
+    assert consent["consentProof"].startswith("Commande Shopify #1001 de ")
 
 
 def test_english_locale_gives_english(runtime: Runtime, base_url: str, admin: httpx.Client) -> None:
@@ -137,13 +132,38 @@ def test_english_locale_gives_english(runtime: Runtime, base_url: str, admin: ht
     assert member(admin, "sam.taylor@exemple.ca").json()["language"] == "en_ca"
 
 
-def test_unticked_box_still_added(runtime: Runtime, base_url: str, admin: httpx.Client) -> None:
+def test_buyer_with_unticked_box_still_added(runtime: Runtime, base_url: str,
+                                             admin: httpx.Client) -> None:
+    shop = shop_for(runtime, base_url, recipe())
+
+    run = run_delivery(runtime, shop.deliver_customer(accepts_marketing=False, orders_count=2).response)
+
+    assert run["status"] == "succeeded", run
+    assert member(admin, "eloise.damour@exemple.ca").status_code == 200
+
+
+def test_customer_without_purchase_or_consent_skipped(runtime: Runtime, base_url: str,
+                                                       admin: httpx.Client) -> None:
     shop = shop_for(runtime, base_url, recipe())
 
     run = run_delivery(runtime, shop.deliver_customer(accepts_marketing=False).response)
 
+    assert run["status"] == "filtered", run
+    assert [step["step_id"] for step in run["steps"]][-1] == "consent_basis"
+    assert member(admin, "eloise.damour@exemple.ca").status_code == 404
+
+
+def test_subscribed_customer_without_purchase_gets_optin(runtime: Runtime, base_url: str,
+                                                          admin: httpx.Client) -> None:
+    shop = shop_for(runtime, base_url, recipe())
+
+    run = run_delivery(runtime, shop.deliver_customer(accepts_marketing=True).response)
+
     assert run["status"] == "succeeded", run
-    assert member(admin, "eloise.damour@exemple.ca").status_code == 200
+    optin_step = next(step for step in run["steps"] if step["step_id"] == "optin")
+    assert optin_step["status"] == "succeeded"
+    assert not any(step["step_id"] == "contact" for step in run["steps"])
+    assert member(admin, "eloise.damour@exemple.ca").status_code == 404
 
 
 def test_unsubscribed_customer_skipped(runtime: Runtime, base_url: str, admin: httpx.Client) -> None:
@@ -170,7 +190,7 @@ def test_existing_contact_only_grouped(runtime: Runtime, base_url: str, admin: h
     existing = "genevieve.tremblay@example.com"  # sandbox starting data, express consent
     shop = shop_for(runtime, base_url, recipe())
 
-    run = run_delivery(runtime, shop.deliver_customer(email=existing).response)
+    run = run_delivery(runtime, shop.deliver_customer(email=existing, orders_count=3).response)
 
     assert run["status"] == "succeeded", run
     contact_step = next(step for step in run["steps"] if step["step_id"] == "contact")

@@ -73,7 +73,7 @@ def install(runtime: Runtime, sandbox_url: str, sandbox_token: str) -> Installat
     gallery = {str(entry["file"]): entry for entry in load_gallery(recipes.bundled_recipes_dir())
                if entry.get("file")}
     for recipe, document in demo_automations(groups):
-        entry = gallery.get(recipe or "", {})
+        entry = gallery.get(recipe, {})
         document = localized(document, entry, current_locale())
         saved = runtime.automations.save(document)
         if isinstance(entry.get("sample"), dict):
@@ -112,24 +112,24 @@ def localized(document: dict[str, Any], entry: dict[str, Any], locale: str) -> d
                                      str(document.get("description") or ""))}
 
 
-def demo_automations(groups: dict[str, int]) -> list[tuple[str | None, dict[str, Any]]]:
+def demo_automations(groups: dict[str, int]) -> list[tuple[str, dict[str, Any]]]:
     """Return ``(recipe, document)`` for each automation to install, with the sandbox's group ids.
 
-    ``recipe`` is the recipe file's name without ``.yaml``, or None for the Shopify order
-    automation, which the demo builds and names itself. The HubSpot recipe is left out: it
+    ``recipe`` is the recipe file's name without ``.yaml``. The HubSpot recipe is left out: it
     needs a HubSpot account, and the demo has none.
     """
     newsletter = [groups[NEWSLETTER_GROUP]]
     shop_customers = [groups[SHOP_CUSTOMERS_GROUP]]
-    customer_recipe = recipes.load_recipe(recipes.SHOPIFY_CUSTOMER_RECIPE)
     return [
         (recipes.GOOGLE_FORMS_RECIPE,
          recipes.with_groups(recipes.google_forms_optin(recipes.load_recipe(recipes.GOOGLE_FORMS_RECIPE)),
                              newsletter)),
         (recipes.WEBHOOK_FORM_RECIPE,
          recipes.with_groups(recipes.load_recipe(recipes.WEBHOOK_FORM_RECIPE), newsletter)),
-        (recipes.SHOPIFY_CUSTOMER_RECIPE, recipes.with_groups(customer_recipe, shop_customers)),
-        (None, recipes.with_groups(recipes.shopify_order(customer_recipe), shop_customers)),
+        (recipes.SHOPIFY_CUSTOMER_RECIPE,
+         recipes.with_groups(recipes.load_recipe(recipes.SHOPIFY_CUSTOMER_RECIPE), shop_customers)),
+        (recipes.SHOPIFY_ORDER_RECIPE,
+         recipes.with_groups(recipes.load_recipe(recipes.SHOPIFY_ORDER_RECIPE), shop_customers)),
         (recipes.WOOCOMMERCE_RECIPE,
          recipes.with_groups(recipes.woocommerce_order(recipes.load_recipe(recipes.WOOCOMMERCE_RECIPE)),
                              shop_customers)),

@@ -26,6 +26,14 @@ FILTER_REASONS: dict[tuple[str, Any], LazyText] = {
         "The customer unsubscribed from the shop's emails, so Arrimage does not add them."),
     ("is_false", None): _l("This is a test notification from the shop, not a real customer."),
     ("is_not_empty", None): _l("The event has no email address."),
+    ("not_equals", "voided"): _l("The order was voided, so it is not a purchase."),
+}
+# Filters whose conditions together make one reason, by step id.
+FILTER_STEP_REASONS: dict[str, LazyText] = {
+    "consent_basis": _l(
+        "The customer has not bought yet and did not subscribe to the shop's emails: under "
+        "CASL, opening an account is not a purchase, so there is no consent basis. Their first "
+        "order adds them, through the Shopify order recipe."),
 }
 # The WooCommerce recipe's condition on the order status.
 ORDER_STATUS_CONDITION = ("matches", "^(processing|completed|on-hold)$")
@@ -202,6 +210,9 @@ def _filter_reason(steps: list[dict[str, Any]]) -> str:
     stopped = next((step for step in steps if step.get("status") == "filtered"), None)
     if stopped is None:
         return _("A filter stopped the run.")
+    step_reason = FILTER_STEP_REASONS.get(str(stopped.get("step_id")))
+    if step_reason is not None:
+        return step_reason.render()
     conditions = (stopped.get("input") or {}).get("conditions") or []
     for number, condition in enumerate(conditions, start=1):
         if condition.get("passed"):

@@ -8,21 +8,21 @@ same files. The demo never writes them: it changes the loaded documents only.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 import arrimage
-from arrimage.i18n import _
 
 RECIPES_DIR = Path(arrimage.__file__).resolve().parent / "recipes"
 
 GOOGLE_FORMS_RECIPE = "google-forms-to-cyberimpact-optin"
 WEBHOOK_FORM_RECIPE = "webhook-form-to-cyberimpact-optin"
 SHOPIFY_CUSTOMER_RECIPE = "shopify-customer-to-cyberimpact"
+SHOPIFY_ORDER_RECIPE = "shopify-order-to-cyberimpact"
 WOOCOMMERCE_RECIPE = "woocommerce-order-to-cyberimpact"
-SHOPIFY_ORDER_AUTOMATION = "shopify-order-to-cyberimpact"
 
 
 def bundled_recipes_dir() -> Path:
@@ -40,12 +40,23 @@ def load_recipe(name: str) -> dict[str, Any]:
 
 
 def with_groups(document: dict[str, Any], group_ids: list[int]) -> dict[str, Any]:
-    """Return ``document`` with every Cyberimpact step's ``groups`` set to ``group_ids``."""
+    """Return ``document`` with every Cyberimpact step's ``groups`` set to ``group_ids``.
+
+    Steps inside a path's branches are changed too.
+    """
     changed = copy.deepcopy(document)
-    for step in changed.get("steps", []):
+    for step in _all_steps(changed.get("steps", [])):
         if step.get("app") == "cyberimpact" and "groups" in step.get("input", {}):
             step["input"]["groups"] = list(group_ids)
     return changed
+
+
+def _all_steps(steps: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for step in steps:
+        yield step
+        for branch in step.get("branches", []):
+            yield from _all_steps(branch.get("steps", []))
+        yield from _all_steps(step.get("otherwise", []))
 
 
 def google_forms_optin(document: dict[str, Any]) -> dict[str, Any]:
@@ -75,28 +86,6 @@ def woocommerce_order(document: dict[str, Any]) -> dict[str, Any]:
     changed["trigger"]["input"] = {"consent_meta_key": "_newsletter_optin",
                                    "language_meta_key": "wpml_language"}
     return changed
-
-
-def shopify_order(customer_recipe: dict[str, Any]) -> dict[str, Any]:
-    """Return an automation for Shopify's ``orders/create``, built from the customer recipe.
-
-    The steps stay the same. The order's locale gives the language, and the order's number
-    and date are the consent proof and date.
-    """
-    document = copy.deepcopy(customer_recipe)
-    document["id"] = SHOPIFY_ORDER_AUTOMATION
-    document["name"] = _("New Shopify order → Cyberimpact contact")
-    document["description"] = _(
-        "Adds the buyer of each new Shopify order to a Cyberimpact group, creating the contact "
-        "with the consent basis \"active client\" if it does not exist. The order's date is the "
-        "consent date.")
-    document["trigger"]["event"] = "new_order"
-    contact = _step(document, "contact")
-    contact["input"]["language"] = "{{ trigger.customer_locale }}"
-    contact["input"]["consent_proof"] = (
-        "Commande Shopify {{ trigger.name }} de {{ trigger.webhook.shop_domain }}, passée le "
-        "{{ trigger.created_at[:10] }}")
-    return document
 
 
 def _step(document: dict[str, Any], step_id: str) -> dict[str, Any]:

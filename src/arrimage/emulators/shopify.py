@@ -50,8 +50,13 @@ def customer_payload(
     accepts_marketing: bool = True,
     company: str | None = "Fromagerie du Quartier",
     created_at: str = "2024-12-04T14:03:11-05:00",
+    orders_count: int = 0,
 ) -> dict[str, Any]:
-    """Return a ``customers/create`` body in the shape of ``api_version`` (``YYYY-MM``)."""
+    """Return a ``customers/create`` body in the shape of ``api_version`` (``YYYY-MM``).
+
+    ``orders_count`` is 0 for a customer created at checkout or by opening an account, and
+    more for one imported or created after earlier orders.
+    """
     address = {
         "id": 1053317296, "customer_id": customer_id, "first_name": first_name,
         "last_name": last_name, "company": company, "address1": "123 rue Saint-Denis",
@@ -64,7 +69,8 @@ def customer_payload(
         "first_name": first_name, "last_name": last_name, "state": "disabled",
         "note": None, "verified_email": True, "multipass_identifier": None,
         "tax_exempt": False, "phone": "+15145550123", "currency": "CAD",
-        "addresses": [address], "tax_exemptions": [],
+        "addresses": [address], "tax_exemptions": [], "orders_count": orders_count,
+        "total_spent": f"{59.99 * orders_count:.2f}",
         "admin_graphql_api_id": f"gid://shopify/Customer/{customer_id}",
         "default_address": address,
     }
