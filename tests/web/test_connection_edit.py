@@ -202,6 +202,23 @@ def test_edit_long_name_rejected(admin: httpx.Client, runtime: Runtime, connecti
     assert runtime.connections.get(connection_id)["name"] == "cyberimpact"
 
 
+def test_new_long_name_rejected(admin: httpx.Client, runtime: Runtime, sandbox: SandboxServer) -> None:
+    page = add_connection(admin, sandbox, "n" * 201)
+
+    assert page.status_code == 422
+    assert "Ce nom compte 201\u00a0caractères" in field_error(page, "name")
+    assert runtime.connections.list("cyberimpact") == []
+
+
+def test_rename_long_name_rejected(admin: httpx.Client, runtime: Runtime, connection_id: str) -> None:
+    page = post_form(admin, f"/connections/{connection_id}/rename", {"name": "n" * 201},
+                     token_from="/connections")
+
+    assert page.status_code == 422
+    assert any("Ce nom compte 201\u00a0caractères" in text for text in alerts(page))
+    assert runtime.connections.get(connection_id)["name"] == "cyberimpact"
+
+
 def test_edit_without_csrf_rejected(admin: httpx.Client, runtime: Runtime, connection_id: str,
                                     sandbox: SandboxServer) -> None:
     answer = admin.post(f"/connections/{connection_id}/edit",

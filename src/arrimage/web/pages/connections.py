@@ -71,10 +71,14 @@ def create_connection(checked: tuple[Page, dict[str, str]] = Depends(signed_in_f
         values.update(sandbox_values(page))
 
     errors = _value_errors(app, values)
-    try:
-        page.runtime.connections.check_name_free(app, name)
-    except ConflictError as error:
-        errors["name"] = error.message
+    length_error = _name_length_error(name)
+    if length_error is not None:
+        errors["name"] = length_error
+    else:
+        try:
+            page.runtime.connections.check_name_free(app, name)
+        except ConflictError as error:
+            errors["name"] = error.message
     if errors:
         return _render_form(page, app, name, values, errors, status_code=422)
 
@@ -169,6 +173,9 @@ def rename(connection_id: str, checked: tuple[Page, dict[str, str]] = Depends(si
         return _not_found(page, error)
     if not name:
         return _render_list(page, error=_l("A connection needs a name."), status_code=422)
+    length_error = _name_length_error(name)
+    if length_error is not None:
+        return _render_list(page, error=length_error, status_code=422, focus=connection_id)
     app = page.runtime.apps[current["app"]]
     try:
         page.runtime.connections.check_name_free(app, name, connection_id)
@@ -308,18 +315,29 @@ def _removal_conflicts(app: App, form: dict[str, str], entered: dict[str, str]) 
     }
 
 
-def _edited_name_error(page: Page, app: App, current: dict[str, Any], name: str) -> LazyText | None:
-    """Return why the edit form cannot give the connection ``name``, or None when it can.
+def _name_length_error(name: str) -> LazyText | None:
+    """Return why ``name`` is too long, or None.
 
-    The rules are those of the rename form: a name, free among the app's connections, and no
-    automation that finds the connection by its current name. The length is checked too, so that
-    a request that skips the browser's maxlength gets an error, not a database failure.
+    The forms' maxlength stops a browser. A request sent without one gets this error instead
+    of a database failure.
     """
-    if not name:
-        return _l("A connection needs a name.")
     if len(name) > MAX_NAME_LENGTH:
         return _l("This name has {count} characters: shorten it to {max} at most.", count=len(name),
                   max=MAX_NAME_LENGTH)
+    return None
+
+
+def _edited_name_error(page: Page, app: App, current: dict[str, Any], name: str) -> LazyText | None:
+    """Return why the edit form cannot give the connection ``name``, or None when it can.
+
+    The rules are those of the rename form: a name of at most MAX_NAME_LENGTH characters, free
+    among the app's connections, and no automation that finds the connection by its current name.
+    """
+    if not name:
+        return _l("A connection needs a name.")
+    length_error = _name_length_error(name)
+    if length_error is not None:
+        return length_error
     if name == current["name"]:
         return None
     try:
