@@ -51,7 +51,7 @@ class Plan:
 
 
 def import_csv(
-    file: Path = typer.Argument(..., help=_("The CSV file: UTF-8 or Windows-1252, comma or semicolon.")),
+    file: Path = typer.Argument(..., help=_("The CSV file: UTF-8 or Windows-1252, with commas, semicolons or tabs.")),
     automation: Optional[str] = typer.Option(None, "--automation", "-a", help=_("Automation that receives the rows.")),
     bulk: bool = typer.Option(False, "--bulk", help=_("Send the contacts to Cyberimpact in batches (with --connection, or with an automation whose only step creates contacts).")),
     events: bool = typer.Option(False, "--events", help=_("Give the automation one event per row, even when it could import in batches.")),

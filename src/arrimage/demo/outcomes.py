@@ -190,7 +190,7 @@ def _success(steps: list[dict[str, Any]], group_titles: dict[int, str]) -> tuple
     if result == "added_to_groups":
         titles = [group_titles.get(int(group_id), str(group_id))
                   for group_id in output.get("added_group_ids") or []]
-        return _("Already a contact: only added to {groups}. Its details and consent stay as "
+        return _("Already a contact: only added to {groups}. Their details and consent stay as "
                  "they were.", groups=", ".join(titles)), result
     known = RESULTS.get(result)
     return (known.render() if known else _("The run succeeded.")), result or None

@@ -224,7 +224,7 @@ class BulkImport:
         if kind == "unsubscribed":
             return Outcome("skipped", _(
                 "This contact unsubscribed. Only an opt-in request that the contact confirms "
-                "can subscribe it again."), _join(warnings))
+                "can subscribe them again."), _join(warnings))
         if self.settings.existing_policy == "create":
             return Outcome("skipped", _(
                 "Already in Cyberimpact: the contact is left as it is, as the create contact "
@@ -238,7 +238,7 @@ class BulkImport:
         except CyberimpactRejectedError as exc:
             return Outcome("failed", str(exc), _join(warnings))
         return Outcome("updated", _(
-            "Already in Cyberimpact: added to the groups {groups} only. Its details were not "
+            "Already in Cyberimpact: added to the groups {groups} only. Their details were not "
             "changed, because Cyberimpact requires the contact's confirmation for that.",
             groups=self._group_names(member.groups)), _join(warnings))
 
