@@ -21,7 +21,7 @@ import pytest
 
 from arrimage.connectors.cyberimpact.client import CyberimpactClient
 from arrimage.connectors.cyberimpact.errors import CyberimpactRejectedError
-from arrimage.engine.errors import RateLimitedError, ServerError
+from arrimage.engine.errors import ArrimageError, RateLimitedError, ServerError
 from arrimage.imports.batches import BatchEvent, BatchSender
 from arrimage.imports.bulk import MAX_ATTEMPTS, BulkImport, BulkSettings
 from arrimage.imports.contacts import ConsentFallback
@@ -232,6 +232,30 @@ def test_sender_reports_failed_poll(admin: httpx.Client, cyberimpact: Cyberimpac
     assert isinstance(failed.error, RateLimitedError)
     assert sender.outstanding == 0
     assert sender.events(wait=False) == []
+
+
+class ClientWithoutBatchIds:
+    """A stand-in for a Cyberimpact whose batch answers lack their id.
+
+    No real server, the sandbox included, answers so; the sender must still report it instead
+    of leaving the import waiting.
+    """
+
+    def create_batch(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {"status": "NEW"}
+
+
+def test_sender_reports_unexpected_answer() -> None:
+    client: Any = ClientWithoutBatchIds()
+    sender = BatchSender(client, call_once, max_waiting=2)
+
+    sender.submit(1, add_members_body(chunk_emails(1)))
+    events = collect_events(sender, finished=1)
+
+    assert [event.kind for event in events] == ["failed"]
+    assert isinstance(events[0].error, ArrimageError)
+    assert "(KeyError)" in events[0].error.message.render("en")
+    assert sender.outstanding == 0
 
 
 def test_sender_polls_in_flight_first(

@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 
 from arrimage.connectors.cyberimpact.client import CyberimpactClient
 from arrimage.connectors.cyberimpact.errors import CyberimpactRejectedError
+from arrimage.engine.errors import ArrimageError
+from arrimage.i18n import _l
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +42,7 @@ class BatchEvent:
     """What happened to a submitted batch.
 
     ``kind`` is ``sent`` (``batch_id`` is Cyberimpact's id), ``rejected`` (Cyberimpact refused
-    the batch: ``error``), ``done`` (``result`` holds ``successes`` and ``errors``) or
+    the batch: ``error``), ``done`` (``result`` has ``successes`` and ``errors``) or
     ``failed`` (a request failed after its retries: ``error`` is raised on the import's
     thread, and the sender stops).
     """
@@ -110,6 +112,16 @@ class BatchSender:
     # The sender's thread
 
     def _run(self) -> None:
+        try:
+            self._work()
+        except Exception as exc:  # noqa: BLE001
+            # An unexpected response must not leave the import waiting for an event forever.
+            logger.exception("the batch sender stopped")
+            self._events.put(BatchEvent("failed", error=ArrimageError(_l(
+                "Arrimage could not read Cyberimpact's response about a batch ({problem}). Run the "
+                "same command again to resume the import.", problem=type(exc).__name__))))
+
+    def _work(self) -> None:
         stopping = False
         delay = POLL_FIRST_SECONDS
         while True:
