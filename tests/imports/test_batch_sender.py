@@ -235,10 +235,10 @@ def test_sender_reports_failed_poll(admin: httpx.Client, cyberimpact: Cyberimpac
 
 
 class ClientWithoutBatchIds:
-    """A stand-in for a Cyberimpact whose batch answers lack their id.
+    """A stand-in for a Cyberimpact whose batch responses lack their id.
 
-    No real server, the sandbox included, answers so; the sender must still report it instead
-    of leaving the import waiting.
+    No real server sends such a response, the sandbox included. The sender must still report
+    it instead of leaving the import waiting.
     """
 
     def create_batch(self, body: dict[str, Any]) -> dict[str, Any]:

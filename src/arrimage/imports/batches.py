@@ -39,9 +39,9 @@ FINISHED_BATCH_STATUSES = ("COMPLETED", "DONE")
 
 @dataclass(frozen=True)
 class BatchEvent:
-    """What happened to a submitted batch.
+    """An event in a submitted batch's life, reported by the sender.
 
-    ``kind`` is ``sent`` (``batch_id`` is Cyberimpact's id), ``rejected`` (Cyberimpact refused
+    ``kind`` is ``sent`` (``batch_id`` is Cyberimpact's id), ``rejected`` (Cyberimpact rejected
     the batch: ``error``), ``done`` (``result`` has ``successes`` and ``errors``) or
     ``failed`` (a request failed after its retries: ``error`` is raised on the import's
     thread, and the sender stops).

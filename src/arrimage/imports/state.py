@@ -129,9 +129,9 @@ class ImportState:
 
     Rows and addresses are kept in memory until the next commit, or until a statement reads or
     updates rows, and are then written together: one statement per row cost more than
-    building the contact. Nothing is lost by waiting: SQLite makes no change durable before
-    the commit either. A row still in memory when its batch is stored is written once, as
-    sent, and its member is never encoded.
+    building the contact. Waiting loses nothing that a commit would have kept, because SQLite
+    makes no change durable before the commit either. A row still in memory when its batch is
+    stored is written once, as sent, and its member is never encoded.
     """
 
     def __init__(self, path: Path) -> None:
