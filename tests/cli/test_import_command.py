@@ -371,6 +371,18 @@ def test_bulk_in_french(cli: Cli, tmp_path: Path) -> None:
     assert report[0]["référence"].removeprefix("lot ").isdigit()
 
 
+def test_report_follows_language_of_rerun(cli: Cli, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "contacts.csv", [*generated_rows(2), ["client00000@exemple.ca"]])
+    cli(*bulk_args(path))
+
+    rerun = cli(*bulk_args(path), lang="fr_CA.UTF-8")
+
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    report = read_report(tmp_path / "contacts.report.csv")
+    assert [line["détail"] for line in report] == [
+        "Ajouté à Cyberimpact.", "Ajouté à Cyberimpact.", "Même adresse courriel qu’à la ligne 2."]
+
+
 def test_bulk_in_french_plural(cli: Cli, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "contacts.csv", [
         ["Courriel", "Prénom"],

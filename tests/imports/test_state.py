@@ -18,8 +18,17 @@ from typing import Any
 
 import pytest
 
-from arrimage.i18n import use_locale
-from arrimage.imports.state import AddressFilter, ImportState, Outcome
+from arrimage.i18n import _l, use_locale
+from arrimage.imports.state import (
+    TRANSLATED,
+    AddressFilter,
+    ImportState,
+    Outcome,
+    joined_warnings,
+    shown_text,
+    stored_text,
+    stored_warnings,
+)
 
 BATCH_KEY = "opt-in|3"
 MEMBER = {"email": "anne@exemple.ca", "firstname": "Anne"}
@@ -740,3 +749,49 @@ def test_filter_loads_constructor_keys() -> None:
 
     assert [key in address_filter for key in keys] == [True, True, True]
     assert "denis@exemple.ca" not in AddressFilter()
+
+
+# Texts in every locale
+
+def test_report_renders_messages_in_its_language(state: ImportState, tmp_path: Path) -> None:
+    report_path = tmp_path / "report.csv"
+    state.record(2, "lea@exemple.ca", Outcome("skipped", _l("Empty row."),
+                                               joined_warnings([_l("Empty row.")])))
+    state.commit()
+
+    with use_locale("en"):
+        state.write_report(report_path, ",")
+        english = read_report(report_path)
+    with use_locale("fr_CA"):
+        state.write_report(report_path, ",")
+        french = read_report(report_path)
+
+    assert english[1][3:5] == ["Empty row.", "Empty row."]
+    assert french[1][3:5] == ["Ligne vide.", "Ligne vide."]
+
+
+def test_plain_text_stored_as_given() -> None:
+    assert stored_text("Members with ids x do not exists") == "Members with ids x do not exists"
+    assert shown_text("Members with ids x do not exists") == "Members with ids x do not exists"
+    assert stored_text({}) == ""
+
+
+def test_unreadable_translated_text_shown_as_stored() -> None:
+    broken = TRANSLATED + "{not json"
+
+    assert shown_text(broken) == broken
+
+
+def test_missing_locale_falls_back_to_english() -> None:
+    stored = stored_text({"en": "Added to Cyberimpact."})
+
+    assert shown_text(stored, "fr_CA") == "Added to Cyberimpact."
+
+
+def test_warnings_with_other_values_kept_apart() -> None:
+    quebec = stored_warnings([_l('"{value}" is not a known country.', value="Québec, Canada")])
+    ontario = stored_warnings([_l('"{value}" is not a known country.', value="Ontario, Canada")])
+
+    assert shown_text(quebec, "en") == '"Québec, Canada" is not a known country.'
+    assert shown_text(ontario, "en") == '"Ontario, Canada" is not a known country.'
+    assert stored_warnings([]) == ""

@@ -18,7 +18,7 @@ from arrimage.demo.contacts_csv import CSV_FILE, write_contacts_csv
 from arrimage.imports.bulk import BulkImport, BulkSettings
 from arrimage.imports.contacts import ConsentFallback
 from arrimage.imports.reading import CsvSource, inspect_file, match_headers, sniff_delimiter
-from arrimage.imports.state import ImportState, Outcome
+from arrimage.imports.state import ImportState, Outcome, Text, shown_text, stored_text
 from arrimage.imports.targets import column_values, date_order_formats
 from arrimage.runtime import Runtime
 
@@ -70,9 +70,9 @@ class _RecordingState(ImportState):
         self._keep(number, email, outcome)
 
     def add_pending(self, number: int, email: str, batch_key: str, member: dict[str, object],
-                    warnings: str) -> None:
+                    warnings: Text) -> None:
         super().add_pending(number, email, batch_key, member, warnings)
-        self._pending_warnings[number] = warnings
+        self._pending_warnings[number] = stored_text(warnings)
 
     def finish_chunk(self, chunk_id: int, outcomes: dict[int, Outcome]) -> None:
         emails = dict(self.chunk_rows(chunk_id))
@@ -83,7 +83,8 @@ class _RecordingState(ImportState):
     def _keep(self, number: int, email: str | None, outcome: Outcome) -> None:
         # A batch's outcome has no warnings of its own: those of the row's conversion apply.
         warnings = outcome.warnings or self._pending_warnings.pop(number, "")
-        self.outcomes[number] = RowOutcome(number, email, outcome.status, outcome.detail, warnings)
+        self.outcomes[number] = RowOutcome(number, email, outcome.status, shown_text(outcome.detail),
+                                           shown_text(warnings))
 
 
 def import_demo_csv(runtime: Runtime, folder: Path, connection_name: str, today: dt.date) -> CsvImportResult:

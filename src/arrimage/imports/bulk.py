@@ -31,7 +31,7 @@ from arrimage.connectors.cyberimpact.client import CyberimpactClient
 from arrimage.connectors.cyberimpact.errors import CyberimpactRejectedError
 from arrimage.engine.errors import ArrimageError, TransientStepError
 from arrimage.engine.retry import retry_delay
-from arrimage.i18n import _, _l
+from arrimage.i18n import LazyText, _, _l
 from arrimage.imports.batches import BatchEvent, BatchSender
 from arrimage.imports.contacts import (
     ConsentFallback,
@@ -41,7 +41,7 @@ from arrimage.imports.contacts import (
     email_key,
 )
 from arrimage.imports.reading import SourceRow
-from arrimage.imports.state import ImportState, Outcome
+from arrimage.imports.state import ImportState, Outcome, stored_warnings
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ class BulkImport:
         rows = self.state.chunk_rows(chunk_id)
         if not rows or any(self.state.existing_kind(email_key(email)) is None for _n, email in rows):
             return False
-        detail = _("Added by a batch sent just before the interruption.")
+        detail = _l("Added by a batch sent just before the interruption.")
         self.state.finish_chunk(chunk_id, {number: Outcome("created", detail) for number, _e in rows})
         self.state.commit()
         logger.info("batch of chunk %s was processed before the interruption; not sent again",
@@ -183,27 +183,29 @@ class BulkImport:
 
     def handle(self, row: SourceRow) -> None:
         """Convert one row, then record it, send it to its contact, or queue it for a batch."""
-        warnings = [text.render() for text in row.warnings]
+        warnings = list(row.warnings)
         if row.is_empty:
-            self._record(row.number, None, Outcome("skipped", _("Empty row.")))
+            self._record(row.number, None, Outcome("skipped", _l("Empty row.")))
             return
         try:
             member = self._builder.build(self.settings.values_of(row))
         except RowRejected as exc:
             email = row.values.get("email") or None
-            self._record(row.number, email, Outcome("failed", exc.reason.render(), _join(warnings)))
+            self._record(row.number, email,
+                         Outcome("failed", exc.reason, stored_warnings(warnings)))
             return
         except ArrimageError as exc:  # a template of the automation failed on this row
             self._record(row.number, row.values.get("email") or None,
-                         Outcome("failed", str(exc), _join(warnings)))
+                         Outcome("failed", exc.message, stored_warnings(warnings)))
             return
-        warnings.extend(text.render() for text in member.warnings)
+        warnings.extend(member.warnings)
 
         key = email_key(member.email)
         earlier = self.state.first_seen(key, row.number)
         if earlier is not None:
             self._record(row.number, member.email, Outcome(
-                "skipped", _("Same email address as row {row}.", row=earlier), _join(warnings)))
+                "skipped", _l("Same email address as row {row}.", row=earlier),
+                stored_warnings(warnings)))
             return
         kind = self.state.existing_kind(key)
         if kind is not None:
@@ -211,7 +213,7 @@ class BulkImport:
             return
 
         self.state.add_pending(row.number, member.email, member.batch_key, member.member,
-                               _join(warnings))
+                               stored_warnings(warnings))
         buffer = self._buffers.setdefault(member.batch_key, [])
         buffer.append((row.number, member.member))
         if len(buffer) >= self.settings.chunk_size:
@@ -220,27 +222,27 @@ class BulkImport:
         else:
             self._count_change()
 
-    def _existing(self, member: MemberRow, kind: str, warnings: list[str]) -> Outcome:
+    def _existing(self, member: MemberRow, kind: str, warnings: list[LazyText]) -> Outcome:
         if kind == "unsubscribed":
-            return Outcome("skipped", _(
+            return Outcome("skipped", _l(
                 "This contact unsubscribed. Only an opt-in request that the contact confirms "
-                "can subscribe them again."), _join(warnings))
+                "can subscribe them again."), stored_warnings(warnings))
         if self.settings.existing_policy == "create":
-            return Outcome("skipped", _(
+            return Outcome("skipped", _l(
                 "Already in Cyberimpact: the contact is left as it is, as the create contact "
-                "action does."), _join(warnings))
+                "action does."), stored_warnings(warnings))
         if not member.groups:
-            return Outcome("skipped", _(
+            return Outcome("skipped", _l(
                 "Already in Cyberimpact, and no group to add: the contact is left as it is."),
-                _join(warnings))
+                stored_warnings(warnings))
         try:
             self._call(lambda: self.client.add_member_groups(member.email, member.groups))
         except CyberimpactRejectedError as exc:
-            return Outcome("failed", str(exc), _join(warnings))
-        return Outcome("updated", _(
+            return Outcome("failed", exc.message, stored_warnings(warnings))
+        return Outcome("updated", _l(
             "Already in Cyberimpact: added to the groups {groups} only. Their details were not "
             "changed, because Cyberimpact requires the contact's confirmation for that.",
-            groups=self._group_names(member.groups)), _join(warnings))
+            groups=self._group_names(member.groups)), stored_warnings(warnings))
 
     def _group_names(self, groups: tuple[int, ...]) -> str:
         """Return the groups as "Title (id)", or the bare id of a group without a title."""
@@ -314,7 +316,7 @@ class BulkImport:
         elif event.kind == "rejected":
             rows = self.state.chunk_rows(event.chunk_id)
             self.state.finish_chunk(event.chunk_id, {
-                number: Outcome("failed", str(event.error)) for number, _email in rows})
+                number: Outcome("failed", _error_text(event.error)) for number, _email in rows})
         else:
             self.state.finish_chunk(event.chunk_id, self._outcomes(
                 event.chunk_id, event.batch_id, event.result or {}))
@@ -326,15 +328,15 @@ class BulkImport:
             if isinstance(error, dict):
                 errors.setdefault(email_key(str(error.get("id", ""))), str(error.get("description", "")))
 
-        created = Outcome("created", _("Added to Cyberimpact."))
-        unreported = Outcome("failed", _(
+        created = Outcome("created", _l("Added to Cyberimpact."))
+        unreported = Outcome("failed", _l(
             "Cyberimpact did not report this contact in the result of batch {batch}. "
             "Check the contact in Cyberimpact.", batch=batch_id))
         outcomes: dict[int, Outcome] = {}
         for number, email in self.state.chunk_rows(chunk_id):
             key = email_key(email)
             if key in errors:
-                outcomes[number] = Outcome("failed", _(
+                outcomes[number] = Outcome("failed", _l(
                     "Cyberimpact rejected the contact: {reason}", reason=errors[key] or "-"))
             elif key in successes:
                 outcomes[number] = created
@@ -375,6 +377,5 @@ class BulkImport:
                 attempt += 1
 
 
-def _join(warnings: list[str]) -> str:
-    return " | ".join(warnings)
-
+def _error_text(error: BaseException | None) -> LazyText | str:
+    return error.message if isinstance(error, ArrimageError) else str(error)

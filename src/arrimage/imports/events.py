@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from arrimage.connectors.context import FormatSettings
-from arrimage.i18n import _
+from arrimage.i18n import _l
 from arrimage.imports.contacts import RowRejected, check_email
 from arrimage.imports.reading import SourceRow
-from arrimage.imports.state import ImportState, Outcome
+from arrimage.imports.state import ImportState, Outcome, stored_warnings
 from arrimage.storage.events import NewEvent
 
 if TYPE_CHECKING:
@@ -55,9 +55,9 @@ class EventImport:
 
     def handle(self, row: SourceRow) -> None:
         """Check one row and add it to the events to store."""
-        warnings = [text.render() for text in row.warnings]
+        warnings = list(row.warnings)
         if row.is_empty:
-            self.state.record(row.number, None, Outcome("skipped", _("Empty row.")))
+            self.state.record(row.number, None, Outcome("skipped", _l("Empty row.")))
             return
 
         payload = row.payload(self.file_name)
@@ -67,12 +67,12 @@ class EventImport:
                 email, email_warnings = check_email(email, FormatSettings())
             except RowRejected as exc:
                 self.state.record(row.number, email,
-                                  Outcome("failed", exc.reason.render(), " | ".join(warnings)))
+                                  Outcome("failed", exc.reason, stored_warnings(warnings)))
                 return
-            warnings.extend(text.render() for text in email_warnings)
+            warnings.extend(email_warnings)
             payload["email"] = email
 
-        self._buffer.append((row.number, email, " | ".join(warnings), payload))
+        self._buffer.append((row.number, email, stored_warnings(warnings), payload))
         if len(self._buffer) >= EVENTS_PER_TRANSACTION:
             self.flush()
 
@@ -88,11 +88,11 @@ class EventImport:
         to_enqueue: list[str] = []
         for (number, email, warnings, _payload), event in zip(rows, stored, strict=True):
             if event.duplicate:
-                outcome = Outcome("skipped", _(
+                outcome = Outcome("skipped", _l(
                     "This row of this file was already imported (run {run}).",
                     run=event.run_id or "-"), warnings, event.run_id or "")
             else:
-                outcome = Outcome("queued", _("Event stored; its run is queued."), warnings,
+                outcome = Outcome("queued", _l("Event stored; its run is queued."), warnings,
                                   event.run_id or "")
                 if event.run_id:
                     to_enqueue.append(event.run_id)

@@ -17,12 +17,12 @@ import csv
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
-from arrimage.i18n import _
+from arrimage.i18n import SUPPORTED_LOCALES, LazyText, _, current_locale
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -71,6 +71,79 @@ REPORT_FIELDS = ("row", "email", "status", "detail", "warnings", "reference")
 BATCH_REFERENCE = "batch "
 
 
+# A detail or a warning: plain text (such as Cyberimpact's own words), a message to translate,
+# or one text per locale.
+Text = Union[str, LazyText, Mapping[str, str]]
+
+# The first character of a stored text that contains one text per locale, as JSON. Texts
+# stored by earlier versions are plain, and so is any text that is not valid JSON after it.
+TRANSLATED = "\x1e"
+
+
+def stored_text(text: Text) -> str:
+    """Return ``text`` as the progress file stores it: plain, or in every locale."""
+    if isinstance(text, LazyText):
+        text = text.as_dict()
+    if isinstance(text, Mapping):
+        return TRANSLATED + json.dumps(dict(text), ensure_ascii=False) if text else ""
+    return text
+
+
+def joined_warnings(warnings: Iterable[LazyText]) -> dict[str, str]:
+    """Return the warnings joined with " | " in every locale, or {} when there are none."""
+    texts = list(warnings)
+    if not texts:
+        return {}
+    return {locale: " | ".join(text.render(locale) for text in texts)
+            for locale in SUPPORTED_LOCALES}
+
+
+def stored_warnings(warnings: Iterable[LazyText]) -> str:
+    """Return the warnings of a row as the progress file stores them, or "" when there are none.
+
+    Rows that convert the same values get the same warnings, so each set is rendered once
+    (at most 4 096 sets are kept).
+    """
+    texts = tuple(warnings)
+    if not texts:
+        return ""
+    key = tuple(_text_key(text) for text in texts)
+    stored = _STORED_WARNINGS.get(key)
+    if stored is None:
+        if len(_STORED_WARNINGS) >= 4096:
+            _STORED_WARNINGS.clear()
+        stored = _STORED_WARNINGS[key] = stored_text(joined_warnings(texts))
+    return stored
+
+
+_STORED_WARNINGS: dict[tuple[Any, ...], str] = {}
+
+
+def _text_key(text: LazyText) -> tuple[Any, ...]:
+    # LazyText hashes by its message only, so texts that differ by a value would all collide.
+    params = []
+    for name, value in sorted(text.params.items()):
+        if isinstance(value, LazyText):
+            value = _text_key(value)
+        elif not isinstance(value, (str, int, float, bool, type(None))):
+            value = repr(value)
+        params.append((name, value))
+    return (text.message, tuple(params))
+
+
+def shown_text(stored: str, locale: str | None = None) -> str:
+    """Return a stored text in ``locale`` (default: the current one)."""
+    if not stored.startswith(TRANSLATED):
+        return stored
+    try:
+        texts = json.loads(stored[len(TRANSLATED):])
+    except ValueError:
+        return stored
+    if not isinstance(texts, dict):
+        return stored
+    return str(texts.get(locale or current_locale()) or texts.get("en") or "")
+
+
 class AddressFilter:
     """A Bloom filter of email keys: "absent" is certain, "present" only likely.
 
@@ -116,12 +189,20 @@ class Chunk:
 
 @dataclass(frozen=True)
 class Outcome:
-    """The final outcome of one row."""
+    """The final outcome of one row.
+
+    ``detail`` and ``warnings`` are stored as :func:`stored_text` makes them, so that a
+    translatable text follows the language of the report that shows it.
+    """
 
     status: str
-    detail: str = ""
-    warnings: str = ""
+    detail: Text = ""
+    warnings: Text = ""
     reference: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "detail", stored_text(self.detail))
+        object.__setattr__(self, "warnings", stored_text(self.warnings))
 
 
 class ImportState:
@@ -214,10 +295,11 @@ class ImportState:
         entry[_MEMBER] = None
 
     def add_pending(
-        self, number: int, email: str, batch_key: str, member: dict[str, Any], warnings: str
+        self, number: int, email: str, batch_key: str, member: dict[str, Any], warnings: Text
     ) -> None:
         """Record a row that waits for a batch, with the member to send."""
-        self._rows[number] = [number, email, "pending", "", warnings, "", None, batch_key, member]
+        self._rows[number] = [number, email, "pending", "", stored_text(warnings), "", None,
+                              batch_key, member]
 
     def pending_rows(self) -> Iterator[tuple[int, str, dict[str, Any]]]:
         """Yield ``(number, batch key, member)`` of the rows that wait for a batch."""
@@ -374,17 +456,29 @@ class ImportState:
                 "FROM rows LEFT JOIN chunks ON chunks.id = rows.chunk ORDER BY number"
             )
             labels = _status_labels()
-            # A batch's label is translated once, not once per row.
+            # A batch's label and a repeated text are translated once, not once per row.
+            texts: dict[str, str] = {}
             references: dict[str, str] = {}
+
+            def text_of(stored: str) -> str:
+                if not stored.startswith(TRANSLATED):
+                    return stored
+                text = texts.get(stored)
+                if text is None:
+                    if len(texts) > 10_000:
+                        texts.clear()
+                    text = texts[stored] = shown_text(stored)
+                return text
+
             while batch := cursor.fetchmany(1000):
                 for number, email, status, detail, warnings, reference in batch:
                     label = references.get(reference)
                     if label is None:
-                        label = references[reference] = _shown_reference(reference)
                         if len(references) > 10_000:
                             references.clear()
-                    writer.writerow([number, email or "", labels.get(status, status), detail,
-                                     warnings, label])
+                        label = references[reference] = _shown_reference(reference)
+                    writer.writerow([number, email or "", labels.get(status, status),
+                                     text_of(detail), text_of(warnings), label])
         os.replace(partial, path)
 
 
