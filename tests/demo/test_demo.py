@@ -259,8 +259,8 @@ def test_customer_without_consent_basis_skipped(report: dict[str, Any],
     assert "camille.berube@example.org" not in contacts
 
 
-def test_subscribed_customer_without_purchase_gets_optin(report: dict[str, Any],
-                                                         contacts: dict[str, Any]) -> None:
+def test_subscriber_without_purchase_gets_optin(report: dict[str, Any],
+                                                contacts: dict[str, Any]) -> None:
     [event] = outcomes(report, "shopify-customer-mathieu-levesque")
     mathieu = contacts["mathieu.levesque@example.com"]
 

@@ -142,8 +142,8 @@ def test_buyer_with_unticked_box_still_added(runtime: Runtime, base_url: str,
     assert member(admin, "eloise.damour@exemple.ca").status_code == 200
 
 
-def test_customer_without_purchase_or_consent_skipped(runtime: Runtime, base_url: str,
-                                                       admin: httpx.Client) -> None:
+def test_customer_without_basis_skipped(runtime: Runtime, base_url: str,
+                                        admin: httpx.Client) -> None:
     shop = shop_for(runtime, base_url, recipe())
 
     run = run_delivery(runtime, shop.deliver_customer(accepts_marketing=False).response)
@@ -153,8 +153,8 @@ def test_customer_without_purchase_or_consent_skipped(runtime: Runtime, base_url
     assert member(admin, "eloise.damour@exemple.ca").status_code == 404
 
 
-def test_subscribed_customer_without_purchase_gets_optin(runtime: Runtime, base_url: str,
-                                                          admin: httpx.Client) -> None:
+def test_subscriber_without_purchase_gets_optin(runtime: Runtime, base_url: str,
+                                                admin: httpx.Client) -> None:
     shop = shop_for(runtime, base_url, recipe())
 
     run = run_delivery(runtime, shop.deliver_customer(accepts_marketing=True).response)

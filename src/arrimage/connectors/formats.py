@@ -166,7 +166,7 @@ class FieldsConverter:
             memo_key: Any = None
             result: FieldValue | None = None
             if plan.function is None:
-                # Sent as mapped; a country sent so still decides how postal codes are checked.
+                # A country sent as mapped still decides how the postal codes are checked.
                 result = convert_value(plan.field, value, self._settings)
             elif memo is not None and type(value) is str:
                 if kind != "postal_code":

@@ -138,17 +138,6 @@ class MemberBuilder:
         raise RowRejected(self._fallback_proof)
 
 
-def build_member(
-    values: Mapping[str, Any],
-    formats: FormatSettings,
-    resolve_group: GroupResolver,
-    fallback: ConsentFallback,
-    extra_groups: tuple[int, ...] = (),
-) -> MemberRow:
-    """Convert one row's values into a batch member; an import builds a :class:`MemberBuilder`."""
-    return MemberBuilder(formats, resolve_group, fallback, extra_groups).build(values)
-
-
 def _relation_type(value: Any, fallback: ConsentFallback) -> str:
     text = str(value or "").strip() or (fallback.relation_type or "")
     if text not in RELATION_TYPE_VALUES:

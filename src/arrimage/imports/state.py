@@ -14,6 +14,7 @@ Row statuses: ``pending`` (waiting for a batch), ``sent`` (in a batch not yet do
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import os
 import sqlite3
@@ -456,29 +457,16 @@ class ImportState:
                 "FROM rows LEFT JOIN chunks ON chunks.id = rows.chunk ORDER BY number"
             )
             labels = _status_labels()
-            # A batch's label and a repeated text are translated once, not once per row.
-            texts: dict[str, str] = {}
-            references: dict[str, str] = {}
-
-            def text_of(stored: str) -> str:
-                if not stored.startswith(TRANSLATED):
-                    return stored
-                text = texts.get(stored)
-                if text is None:
-                    if len(texts) > 10_000:
-                        texts.clear()
-                    text = texts[stored] = shown_text(stored)
-                return text
-
+            # A batch's label and a repeated text are translated once, not once per row. The
+            # caches live for this report only, whose locale does not change.
+            text_of = functools.lru_cache(maxsize=10_000)(shown_text)
+            label_of = functools.lru_cache(maxsize=10_000)(_shown_reference)
             while batch := cursor.fetchmany(1000):
-                for number, email, status, detail, warnings, reference in batch:
-                    label = references.get(reference)
-                    if label is None:
-                        if len(references) > 10_000:
-                            references.clear()
-                        label = references[reference] = _shown_reference(reference)
-                    writer.writerow([number, email or "", labels.get(status, status),
-                                     text_of(detail), text_of(warnings), label])
+                writer.writerows(
+                    [number, email or "", labels.get(status, status), text_of(detail),
+                     text_of(warnings), label_of(reference)]
+                    for number, email, status, detail, warnings, reference in batch
+                )
         os.replace(partial, path)
 
 

@@ -73,6 +73,8 @@ def create_connection(checked: tuple[Page, dict[str, str]] = Depends(signed_in_f
     errors = _value_errors(app, values)
     length_error = _name_length_error(name)
     if length_error is not None:
+        logger.info("connection not created: name of %d characters, over %d", len(name),
+                    MAX_NAME_LENGTH)
         errors["name"] = length_error
     else:
         try:
@@ -175,6 +177,8 @@ def rename(connection_id: str, checked: tuple[Page, dict[str, str]] = Depends(si
         return _render_list(page, error=_l("A connection needs a name."), status_code=422)
     length_error = _name_length_error(name)
     if length_error is not None:
+        logger.info("connection not renamed: name of %d characters, over %d", len(name),
+                    MAX_NAME_LENGTH, extra={"connection_id": connection_id})
         return _render_list(page, error=length_error, status_code=422, focus=connection_id)
     app = page.runtime.apps[current["app"]]
     try:
